@@ -1,0 +1,491 @@
+// The N-API face of the kernel library. Validate in TS, re-check here cheaply, execute in C++:
+// every argument is type-checked before use, every dw::Error becomes a JS Error carrying a stable
+// `code`, and tensors are opaque handles whose native memory is released by dispose() (or, as a
+// safety net, by the garbage collector).
+//
+// Ops are synchronous: each is a short native call, and applications keep their event loop free by
+// running models in a worker_thread (the addon is context-aware: all state below is per instance,
+// and the kernel thread pool is process-wide and guards itself against concurrent jobs).
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "cpu_features.h"
+#include "dw/ops.h"
+#include "dw/thread_pool.h"
+
+namespace {
+
+using dw::DType;
+using dw::Device;
+using dw::Tensor;
+
+constexpr int kMaxDims = 8;
+
+Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message, bool type_error) {
+  Napi::Error err = type_error ? Napi::TypeError::New(env, message) : Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+[[noreturn]] void throw_type(Napi::Env env, const std::string& message) {
+  throw make_error(env, "INVALID_ARGUMENT", message, true);
+}
+
+std::string describe(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "the number " + v.ToString().Utf8Value();
+    case napi_string: return "a string";
+    case napi_function: return "a function";
+    default: return v.IsArray() ? "an array" : "an object";
+  }
+}
+
+DType parse_dtype(const Napi::Value& v, const char* name) {
+  if (v.IsString()) {
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s == "f32") return DType::F32;
+    if (s == "f16") return DType::F16;
+    if (s == "bf16") return DType::BF16;
+    if (s == "i32") return DType::I32;
+    if (s == "i8") return DType::I8;
+  }
+  throw_type(v.Env(), std::string("Expected one of 'f32', 'f16', 'bf16', 'i32', 'i8' for ") + name +
+                          " but received " + describe(v));
+}
+
+Device parse_device(const Napi::Value& v) {
+  if (v.IsString()) {
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s == "cpu") return Device::CPU;
+    if (s == "cuda") return Device::CUDA;
+  }
+  throw_type(v.Env(), "Expected 'cpu' or 'cuda' for device but received " + describe(v));
+}
+
+int64_t parse_int(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isfinite(d) && std::floor(d) == d && d >= static_cast<double>(lo) && d <= static_cast<double>(hi))
+      return static_cast<int64_t>(d);
+  }
+  throw_type(v.Env(), std::string("Expected an integer in [") + std::to_string(lo) + ", " + std::to_string(hi) +
+                          "] for " + name + " but received " + describe(v));
+}
+
+double parse_number(const Napi::Value& v, const char* name) {
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isfinite(d)) return d;
+  }
+  throw_type(v.Env(), std::string("Expected a finite number for ") + name + " but received " + describe(v));
+}
+
+dw::Shape parse_shape(const Napi::Value& v, const char* name, bool allow_infer = false) {
+  if (!v.IsArray()) throw_type(v.Env(), std::string("Expected an array of dimensions for ") + name + " but received " + describe(v));
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() > kMaxDims)
+    throw_type(v.Env(), std::string("Expected at most ") + std::to_string(kMaxDims) + " dimensions for " + name);
+  dw::Shape shape;
+  for (uint32_t i = 0; i < a.Length(); ++i)
+    shape.push_back(parse_int(a.Get(i), name, allow_infer ? -1 : 0, int64_t{1} << 50));
+  return shape;
+}
+
+}  // namespace
+
+class DwAddon;
+
+// A JS handle on one tensor view. `tensor.buffer` is null once disposed.
+class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeTensor",
+                       {InstanceAccessor<&TensorHandle::Shape>("shape"),
+                        InstanceAccessor<&TensorHandle::Strides>("strides"),
+                        InstanceAccessor<&TensorHandle::DTypeName>("dtype"),
+                        InstanceAccessor<&TensorHandle::DeviceName>("device"),
+                        InstanceAccessor<&TensorHandle::Disposed>("disposed"),
+                        InstanceAccessor<&TensorHandle::Contiguous>("contiguous"),
+                        InstanceAccessor<&TensorHandle::ByteLength>("byteLength"),
+                        InstanceMethod<&TensorHandle::Dispose>("dispose")});
+  }
+
+  explicit TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {}
+  // The GC's safety net for tensors that were never disposed.
+  void Finalize(Napi::Env env) override { release(env); }
+
+  void init(Napi::Env env, Tensor t) {
+    tensor_ = std::move(t);
+    // Only the handle whose buffer is not shared with a view reports it, so the GC sees each
+    // allocation once; views report nothing.
+    if (tensor_.buffer && tensor_.buffer.use_count() == 1 && tensor_.device() == Device::CPU) {
+      reported_ = static_cast<int64_t>(tensor_.buffer->bytes());
+      Napi::MemoryManagement::AdjustExternalMemory(env, reported_);
+    }
+  }
+
+  const Tensor& tensor(const char* name) const {
+    if (!tensor_.buffer)
+      throw make_error(Env(), "DISPOSED", std::string("Tensor ") + name + " has been disposed", false);
+    return tensor_;
+  }
+  Tensor& mutable_tensor(const char* name) {
+    tensor(name);
+    return tensor_;
+  }
+
+ private:
+  void release(napi_env env) {
+    if (reported_ && env) Napi::MemoryManagement::AdjustExternalMemory(Napi::Env(env), -reported_);
+    reported_ = 0;
+    tensor_.buffer.reset();
+  }
+
+  Napi::Value Shape(const Napi::CallbackInfo& info) { return dims(info.Env(), tensor_.shape); }
+  Napi::Value Strides(const Napi::CallbackInfo& info) { return dims(info.Env(), tensor_.strides); }
+  Napi::Value DTypeName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), dw::dtype_name(tensor_.dtype)); }
+  Napi::Value DeviceName(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), dw::device_name(tensor_.device()));
+  }
+  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !tensor_.buffer); }
+  Napi::Value Contiguous(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), tensor_.is_contiguous()); }
+  Napi::Value ByteLength(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(tensor_.buffer ? tensor_.nbytes() : 0));
+  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    release(info.Env());
+    return info.Env().Undefined();
+  }
+
+  static Napi::Array dims(Napi::Env env, const dw::Shape& s) {
+    Napi::Array a = Napi::Array::New(env, s.size());
+    for (size_t i = 0; i < s.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(s[i])));
+    return a;
+  }
+
+  Tensor tensor_;
+  int64_t reported_ = 0;
+};
+
+class DwAddon : public Napi::Addon<DwAddon> {
+ public:
+  DwAddon(Napi::Env env, Napi::Object exports) {
+    Napi::Function ctor = TensorHandle::Define(env);
+    tensor_ctor_ = Napi::Persistent(ctor);
+    DefineAddon(exports,
+                {InstanceValue("NativeTensor", ctor),
+                 InstanceMethod<&DwAddon::FromBuffer>("fromBuffer"),
+                 InstanceMethod<&DwAddon::Empty>("empty"),
+                 InstanceMethod<&DwAddon::Zeros>("zeros"),
+                 InstanceMethod<&DwAddon::ToBuffer>("toBuffer"),
+                 InstanceMethod<&DwAddon::Reshape>("reshape"),
+                 InstanceMethod<&DwAddon::Slice>("slice"),
+                 InstanceMethod<&DwAddon::Transpose>("transpose"),
+                 InstanceMethod<&DwAddon::Contiguous>("contiguous"),
+                 InstanceMethod<&DwAddon::CopyInto>("copyInto"),
+                 InstanceMethod<&DwAddon::Cast>("cast"),
+                 InstanceMethod<&DwAddon::To>("to"),
+                 InstanceMethod<&DwAddon::Matmul>("matmul"),
+                 InstanceMethod<&DwAddon::Add>("add"),
+                 InstanceMethod<&DwAddon::Mul>("mul"),
+                 InstanceMethod<&DwAddon::Scale>("scale"),
+                 InstanceMethod<&DwAddon::LayerNorm>("layerNorm"),
+                 InstanceMethod<&DwAddon::Gelu>("gelu"),
+                 InstanceMethod<&DwAddon::Softmax>("softmax"),
+                 InstanceMethod<&DwAddon::LogSoftmax>("logSoftmax"),
+                 InstanceMethod<&DwAddon::Conv1d>("conv1d"),
+                 InstanceMethod<&DwAddon::Embedding>("embedding"),
+                 InstanceMethod<&DwAddon::Attention>("attention"),
+                 InstanceMethod<&DwAddon::Argmax>("argmax"),
+                 InstanceMethod<&DwAddon::Topk>("topk"),
+                 InstanceMethod<&DwAddon::Concat>("concat"),
+                 InstanceMethod<&DwAddon::SetNumThreads>("setNumThreads"),
+                 InstanceMethod<&DwAddon::NumThreads>("numThreads"),
+                 InstanceMethod<&DwAddon::CpuInfo>("cpuInfo"),
+                 InstanceMethod<&DwAddon::CudaStatus>("cudaStatus")});
+  }
+
+ private:
+  // Runs fn, turning dw::Error (and allocation failures) into JS errors with a code.
+  template <class Fn>
+  Napi::Value guard(Napi::Env env, Fn&& fn) {
+    try {
+      return fn();
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const dw::Error& e) {
+      throw make_error(env, dw::error_code_name(e.code()), e.what(), false);
+    } catch (const std::bad_alloc&) {
+      throw make_error(env, "OUT_OF_MEMORY", "native allocation failed", false);
+    } catch (const std::exception& e) {
+      throw make_error(env, "INTERNAL", std::string("internal error: ") + e.what(), false);
+    }
+  }
+
+  Napi::Value wrap(Napi::Env env, Tensor t) {
+    Napi::Object obj = tensor_ctor_.New({});
+    TensorHandle::Unwrap(obj)->init(env, std::move(t));
+    return obj;
+  }
+
+  TensorHandle* handle(const Napi::Value& v, const char* name) {
+    if (v.IsObject() && v.As<Napi::Object>().InstanceOf(tensor_ctor_.Value())) return TensorHandle::Unwrap(v.As<Napi::Object>());
+    throw_type(v.Env(), std::string("Expected a Tensor for ") + name + " but received " + describe(v));
+  }
+  const Tensor& arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    return handle(info[i], name)->tensor(name);
+  }
+  // null/undefined -> nullptr
+  const Tensor* optional_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+    return &arg(info, i, name);
+  }
+  static void need(const Napi::CallbackInfo& info, size_t n, const char* fn) {
+    if (info.Length() < n)
+      throw_type(info.Env(), std::string(fn) + ": expected " + std::to_string(n) + " arguments but received " +
+                                 std::to_string(info.Length()));
+  }
+
+  Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
+    need(info, 4, "fromBuffer");
+    if (!info[0].IsTypedArray() && !info[0].IsDataView() && !info[0].IsArrayBuffer())
+      throw_type(info.Env(), "Expected a TypedArray or ArrayBuffer for data but received " + describe(info[0]));
+    const void* data;
+    size_t bytes;
+    if (info[0].IsArrayBuffer()) {
+      auto ab = info[0].As<Napi::ArrayBuffer>();
+      data = ab.Data();
+      bytes = ab.ByteLength();
+    } else if (info[0].IsTypedArray()) {
+      auto ta = info[0].As<Napi::TypedArray>();
+      data = static_cast<const char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      bytes = ta.ByteLength();
+    } else {
+      auto dv = info[0].As<Napi::DataView>();
+      data = static_cast<const char*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
+      bytes = dv.ByteLength();
+    }
+    dw::Shape shape = parse_shape(info[1], "shape");
+    DType dtype = parse_dtype(info[2], "dtype");
+    Device device = parse_device(info[3]);
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::from_host(data, bytes, shape, dtype, device)); });
+  }
+
+  Napi::Value Empty(const Napi::CallbackInfo& info) {
+    need(info, 3, "empty");
+    dw::Shape shape = parse_shape(info[0], "shape");
+    DType dtype = parse_dtype(info[1], "dtype");
+    Device device = parse_device(info[2]);
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::empty(shape, dtype, device)); });
+  }
+  Napi::Value Zeros(const Napi::CallbackInfo& info) {
+    need(info, 3, "zeros");
+    dw::Shape shape = parse_shape(info[0], "shape");
+    DType dtype = parse_dtype(info[1], "dtype");
+    Device device = parse_device(info[2]);
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::zeros(shape, dtype, device)); });
+  }
+
+  Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
+    need(info, 1, "toBuffer");
+    const Tensor& t = arg(info, 0, "tensor");
+    return guard(info.Env(), [&]() -> Napi::Value {
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(info.Env(), t.nbytes());
+      dw::ops::to_host(t, ab.Data(), t.nbytes());
+      return ab;
+    });
+  }
+
+  Napi::Value Reshape(const Napi::CallbackInfo& info) {
+    need(info, 2, "reshape");
+    const Tensor& t = arg(info, 0, "tensor");
+    dw::Shape shape = parse_shape(info[1], "shape", true);
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::view_reshape(t, shape)); });
+  }
+  Napi::Value Slice(const Napi::CallbackInfo& info) {
+    need(info, 4, "slice");
+    const Tensor& t = arg(info, 0, "tensor");
+    int dim = static_cast<int>(parse_int(info[1], "dim", -kMaxDims, kMaxDims - 1));
+    int64_t start = parse_int(info[2], "start", 0, int64_t{1} << 50);
+    int64_t end = parse_int(info[3], "end", 0, int64_t{1} << 50);
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::view_slice(t, dim, start, end)); });
+  }
+  Napi::Value Transpose(const Napi::CallbackInfo& info) {
+    need(info, 3, "transpose");
+    const Tensor& t = arg(info, 0, "tensor");
+    int d0 = static_cast<int>(parse_int(info[1], "dim0", -kMaxDims, kMaxDims - 1));
+    int d1 = static_cast<int>(parse_int(info[2], "dim1", -kMaxDims, kMaxDims - 1));
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::view_transpose(t, d0, d1)); });
+  }
+  Napi::Value Contiguous(const Napi::CallbackInfo& info) {
+    need(info, 1, "contiguous");
+    const Tensor& t = arg(info, 0, "tensor");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::contiguous(t)); });
+  }
+  Napi::Value CopyInto(const Napi::CallbackInfo& info) {
+    need(info, 2, "copyInto");
+    Tensor& dst = handle(info[0], "dst")->mutable_tensor("dst");
+    const Tensor& src = arg(info, 1, "src");
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::copy_into(dst, src);
+      return info.Env().Undefined();
+    });
+  }
+  Napi::Value Cast(const Napi::CallbackInfo& info) {
+    need(info, 2, "cast");
+    const Tensor& t = arg(info, 0, "tensor");
+    DType dtype = parse_dtype(info[1], "dtype");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::cast(t, dtype)); });
+  }
+  Napi::Value To(const Napi::CallbackInfo& info) {
+    need(info, 2, "to");
+    const Tensor& t = arg(info, 0, "tensor");
+    Device device = parse_device(info[1]);
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::to_device(t, device)); });
+  }
+
+  Napi::Value Matmul(const Napi::CallbackInfo& info) {
+    need(info, 4, "matmul");
+    const Tensor& a = arg(info, 0, "a");
+    const Tensor& b = arg(info, 1, "b");
+    const Tensor* bias = optional_arg(info, 2, "bias");
+    bool trans_b = info[3].ToBoolean().Value();
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::matmul(a, b, bias, trans_b)); });
+  }
+  Napi::Value Add(const Napi::CallbackInfo& info) {
+    need(info, 2, "add");
+    const Tensor& a = arg(info, 0, "a");
+    const Tensor& b = arg(info, 1, "b");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::add(a, b)); });
+  }
+  Napi::Value Mul(const Napi::CallbackInfo& info) {
+    need(info, 2, "mul");
+    const Tensor& a = arg(info, 0, "a");
+    const Tensor& b = arg(info, 1, "b");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::mul(a, b)); });
+  }
+  Napi::Value Scale(const Napi::CallbackInfo& info) {
+    need(info, 2, "scale");
+    const Tensor& a = arg(info, 0, "a");
+    float s = static_cast<float>(parse_number(info[1], "s"));
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::scale(a, s)); });
+  }
+  Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+    need(info, 4, "layerNorm");
+    const Tensor& x = arg(info, 0, "x");
+    const Tensor& g = arg(info, 1, "gamma");
+    const Tensor& b = arg(info, 2, "beta");
+    float eps = static_cast<float>(parse_number(info[3], "eps"));
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::layer_norm(x, g, b, eps)); });
+  }
+  Napi::Value Gelu(const Napi::CallbackInfo& info) {
+    need(info, 1, "gelu");
+    const Tensor& x = arg(info, 0, "x");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::gelu(x)); });
+  }
+  Napi::Value Softmax(const Napi::CallbackInfo& info) {
+    need(info, 1, "softmax");
+    const Tensor& x = arg(info, 0, "x");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::softmax(x)); });
+  }
+  Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+    need(info, 1, "logSoftmax");
+    const Tensor& x = arg(info, 0, "x");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::log_softmax(x)); });
+  }
+  Napi::Value Conv1d(const Napi::CallbackInfo& info) {
+    need(info, 5, "conv1d");
+    const Tensor& x = arg(info, 0, "x");
+    const Tensor& w = arg(info, 1, "w");
+    const Tensor* bias = optional_arg(info, 2, "bias");
+    int stride = static_cast<int>(parse_int(info[3], "stride", 1, 1024));
+    int padding = static_cast<int>(parse_int(info[4], "padding", 0, 1 << 20));
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::conv1d(x, w, bias, stride, padding)); });
+  }
+  Napi::Value Embedding(const Napi::CallbackInfo& info) {
+    need(info, 2, "embedding");
+    const Tensor& ids = arg(info, 0, "ids");
+    const Tensor& table = arg(info, 1, "table");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::embedding(ids, table)); });
+  }
+  Napi::Value Attention(const Napi::CallbackInfo& info) {
+    need(info, 6, "attention");
+    const Tensor& q = arg(info, 0, "q");
+    const Tensor& k = arg(info, 1, "k");
+    const Tensor& v = arg(info, 2, "v");
+    dw::AttentionParams p;
+    p.scale = static_cast<float>(parse_number(info[3], "scale"));
+    p.causal = info[4].ToBoolean().Value();
+    bool want_lse = info[5].ToBoolean().Value();
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::AttentionResult r = dw::ops::attention(q, k, v, p, want_lse);
+      Napi::Array out = Napi::Array::New(info.Env(), 2);
+      out.Set(0u, wrap(info.Env(), r.out));
+      out.Set(1u, r.lse ? wrap(info.Env(), *r.lse) : info.Env().Null());
+      return out;
+    });
+  }
+  Napi::Value Argmax(const Napi::CallbackInfo& info) {
+    need(info, 1, "argmax");
+    const Tensor& x = arg(info, 0, "x");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::argmax(x)); });
+  }
+  Napi::Value Topk(const Napi::CallbackInfo& info) {
+    need(info, 2, "topk");
+    const Tensor& x = arg(info, 0, "x");
+    int k = static_cast<int>(parse_int(info[1], "k", 1, int64_t{1} << 30));
+    return guard(info.Env(), [&]() -> Napi::Value {
+      auto r = dw::ops::topk(x, k);
+      Napi::Array out = Napi::Array::New(info.Env(), 2);
+      out.Set(0u, wrap(info.Env(), r.first));
+      out.Set(1u, wrap(info.Env(), r.second));
+      return out;
+    });
+  }
+  Napi::Value Concat(const Napi::CallbackInfo& info) {
+    need(info, 2, "concat");
+    if (!info[0].IsArray()) throw_type(info.Env(), "Expected an array of Tensors for inputs but received " + describe(info[0]));
+    Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<Tensor> inputs;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      std::string name = "inputs[" + std::to_string(i) + "]";
+      inputs.push_back(handle(list.Get(i), name.c_str())->tensor(name.c_str()));
+    }
+    int dim = static_cast<int>(parse_int(info[1], "dim", -kMaxDims, kMaxDims - 1));
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::concat(inputs, dim)); });
+  }
+
+  Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+    need(info, 1, "setNumThreads");
+    dw::set_num_threads(static_cast<int>(parse_int(info[0], "threads", 0, 1024)));
+    return info.Env().Undefined();
+  }
+  Napi::Value NumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), dw::num_threads()); }
+  Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
+    const auto& f = dw::cpu::cpu_features();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("avx2", f.avx2);
+    o.Set("fma", f.fma);
+    o.Set("f16c", f.f16c);
+    o.Set("simd", dw::cpu::use_avx2() ? "avx2" : "scalar");
+    return o;
+  }
+  Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+    std::string reason;
+    bool ok = dw::cuda_available(&reason);
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("available", ok);
+    o.Set("reason", ok ? std::string() : reason);
+    return o;
+  }
+
+  Napi::FunctionReference tensor_ctor_;
+};
+
+NODE_API_ADDON(DwAddon)

@@ -1,0 +1,112 @@
+// The CPU backend: 64-byte aligned host memory and the kernels of kernels.h.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "dw/backend.h"
+#include "kernels.h"
+
+namespace dw {
+namespace {
+
+void free_host(void*, void* data, size_t) { std::free(data); }
+
+class CpuBackend final : public Backend {
+ public:
+  Device device() const override { return Device::CPU; }
+  std::string name() const override { return "cpu"; }
+
+  std::shared_ptr<Buffer> allocate(size_t bytes) override {
+    // aligned_alloc needs a size that is a multiple of the alignment; never ask for 0 bytes.
+    size_t rounded = (bytes + 63) / 64 * 64;
+    if (rounded == 0) rounded = 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (!p)
+      fail(ErrorCode::OutOfMemory, "cpu: could not allocate " + std::to_string(bytes) + " bytes");
+    return std::make_shared<Buffer>(p, bytes, Device::CPU, &free_host, nullptr);
+  }
+  void memset_zero(const Tensor& dst) override { std::memset(dst.raw(), 0, dst.nbytes()); }
+  void upload(const Tensor& dst, const void* host, size_t bytes) override { std::memcpy(dst.raw(), host, bytes); }
+  void download(void* host, const Tensor& src, size_t bytes) override { std::memcpy(host, src.raw(), bytes); }
+
+  void matmul(const Tensor& a, const Tensor& b, const Tensor* bias, bool trans_b, Tensor& out) override {
+    const int64_t K = a.dim(-1);
+    const int64_t M = a.ndim() >= 2 ? a.dim(-2) : 1;
+    const int64_t N = out.dim(-1);
+    const float* bias_p = bias ? bias->data<float>() : nullptr;
+    if (b.ndim() == 2) {
+      // A shared weight: fold every leading dim of a into M, one big GEMM.
+      const int64_t rows = a.numel() / K;
+      cpu::gemm(rows, N, K, a.data<float>(), K, b.raw(), b.dtype, trans_b ? K : N, trans_b, bias_p,
+                out.data<float>(), N);
+      return;
+    }
+    const int64_t batches = a.numel() / (M * K);
+    const size_t b_step = static_cast<size_t>(N * K) * dtype_size(b.dtype);
+    for (int64_t i = 0; i < batches; ++i)
+      cpu::gemm(M, N, K, a.data<float>() + i * M * K, K, static_cast<const char*>(b.raw()) + i * b_step,
+                b.dtype, trans_b ? K : N, trans_b, bias_p, out.data<float>() + i * M * N, N);
+  }
+
+  void add(const Tensor& a, const Tensor& b, Tensor& out) override {
+    cpu::add(a.data<float>(), b.data<float>(), out.data<float>(), a.numel(), b.numel());
+  }
+  void mul(const Tensor& a, const Tensor& b, Tensor& out) override {
+    cpu::mul(a.data<float>(), b.data<float>(), out.data<float>(), a.numel(), b.numel());
+  }
+  void scale(const Tensor& a, float s, Tensor& out) override {
+    cpu::scale(a.data<float>(), s, out.data<float>(), a.numel());
+  }
+  void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) override {
+    const int64_t C = x.dim(-1);
+    cpu::layer_norm(x.data<float>(), gamma.data<float>(), beta.data<float>(), eps, out.data<float>(),
+                    x.numel() / C, C);
+  }
+  void gelu(const Tensor& x, Tensor& out) override { cpu::gelu(x.data<float>(), out.data<float>(), x.numel()); }
+  void softmax(const Tensor& x, bool log, Tensor& out) override {
+    const int64_t C = x.dim(-1);
+    cpu::softmax(x.data<float>(), out.data<float>(), C ? x.numel() / C : 0, C, log);
+  }
+  void conv1d(const Tensor& x, const Tensor& w, const Tensor* bias, int stride, int padding, Tensor& out) override {
+    cpu::conv1d(x.data<float>(), w.raw(), w.dtype, bias ? bias->data<float>() : nullptr, out.data<float>(),
+                x.dim(0), x.dim(1), x.dim(2), w.dim(0), w.dim(2), stride, padding);
+  }
+  void embedding(const Tensor& ids, const Tensor& table, Tensor& out) override {
+    cpu::embedding(ids.data<int32_t>(), ids.numel(), table.raw(), table.dtype, table.dim(1), out.data<float>());
+  }
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionParams& params, Tensor& out,
+                 Tensor* lse) override {
+    cpu::AttentionShape s{q.dim(0), q.dim(2), q.dim(1), k.dim(1), q.dim(3), {}, {}, {}};
+    for (int i = 0; i < 3; ++i) {
+      s.q_strides[i] = q.stride(i);
+      s.k_strides[i] = k.stride(i);
+      s.v_strides[i] = v.stride(i);
+    }
+    cpu::attention(q.data<float>(), k.data<float>(), v.data<float>(), s, params.scale, params.causal,
+                   out.data<float>(), lse ? lse->data<float>() : nullptr);
+  }
+  void argmax(const Tensor& x, Tensor& out) override {
+    const int64_t C = x.dim(-1);
+    cpu::argmax(x.data<float>(), out.data<int32_t>(), x.numel() / C, C);
+  }
+  void topk(const Tensor& x, int k, Tensor& values, Tensor& indices) override {
+    const int64_t C = x.dim(-1);
+    cpu::topk(x.data<float>(), x.numel() / C, C, k, values.data<float>(), indices.data<int32_t>());
+  }
+  void copy(const Tensor& src, Tensor& dst) override {
+    cpu::strided_copy(src.raw(), src.strides.data(), dst.raw(), dst.strides.data(), src.shape.data(), src.ndim(),
+                      dtype_size(src.dtype));
+  }
+  void cast(const Tensor& src, Tensor& dst) override {
+    cpu::cast(src.raw(), src.dtype, dst.raw(), dst.dtype, src.numel());
+  }
+};
+
+}  // namespace
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+}  // namespace dw

@@ -1,0 +1,80 @@
+// CPU kernel entry points. Each kernel lives in its own file with a plain `*_reference` version
+// beside it (used only by tests and as the last-resort fallback). The optimised versions pick
+// AVX2/FMA/F16C code at run time (cpu_features.h) and fall back to portable scalar code, so one
+// build runs on any x86-64. Arguments are already validated by ops.cpp: pointers are valid for the
+// stated sizes and all tensors are contiguous unless a stride is passed.
+#pragma once
+
+#include <cstdint>
+
+#include "dw/tensor.h"
+
+namespace dw::cpu {
+
+// ---- GEMM (gemm.cpp, gemm_avx2.cpp) ------------------------------------------------------------
+// C[M, N] = A[M, K] · op(B) (+ bias[N] when bias != nullptr), row-major with leading dims.
+// op(B) = Bᵀ when trans_b (B stored [N, K], ldb >= K) else B (stored [K, N], ldb >= N).
+// B is f32, f16 or bf16 and is converted to f32 on the fly (packing / streaming), never upcast as a
+// whole. Multi-threaded through parallel_for. M == 1 takes a streaming GEMV path (memory bound).
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B, DType b_dtype,
+          int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc);
+void gemm_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B,
+                    DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C,
+                    int64_t ldc);
+
+// ---- elementwise (elementwise.cpp) -----------------------------------------------------------
+// out[i] = a[i] op b[i % nb] (suffix broadcast). n = numel(a), nb = numel(b), n % nb == 0.
+void add(const float* a, const float* b, float* out, int64_t n, int64_t nb);
+void mul(const float* a, const float* b, float* out, int64_t n, int64_t nb);
+void scale(const float* a, float s, float* out, int64_t n);
+void add_reference(const float* a, const float* b, float* out, int64_t n, int64_t nb);
+void mul_reference(const float* a, const float* b, float* out, int64_t n, int64_t nb);
+
+// ---- normalisation / activations (layer_norm.cpp, gelu.cpp, softmax.cpp) ---------------------
+void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* out,
+                int64_t rows, int64_t cols);
+void layer_norm_reference(const float* x, const float* gamma, const float* beta, float eps,
+                          float* out, int64_t rows, int64_t cols);
+void gelu(const float* x, float* out, int64_t n);  // exact: 0.5·x·(1 + erf(x/√2))
+void gelu_reference(const float* x, float* out, int64_t n);
+void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log);
+void softmax_reference(const float* x, float* out, int64_t rows, int64_t cols, bool log);
+
+// ---- conv1d (conv1d.cpp) ---------------------------------------------------------------------
+// x [B, Cin, L] f32, w [Cout, Cin, K] (f32/f16/bf16), bias [Cout] f32 or null, zero padding.
+// out [B, Cout, Lout], Lout = (L + 2·padding − K) / stride + 1.
+void conv1d(const float* x, const void* w, DType w_dtype, const float* bias, float* out, int64_t B,
+            int64_t Cin, int64_t L, int64_t Cout, int64_t K, int stride, int padding);
+void conv1d_reference(const float* x, const void* w, DType w_dtype, const float* bias, float* out,
+                      int64_t B, int64_t Cin, int64_t L, int64_t Cout, int64_t K, int stride,
+                      int padding);
+
+// ---- embedding (embedding.cpp) ---------------------------------------------------------------
+// out[i, :] = table[ids[i], :] as f32. ids already checked to be in [0, V).
+void embedding(const int32_t* ids, int64_t n, const void* table, DType dtype, int64_t C, float* out);
+
+// ---- attention (attention.cpp) ---------------------------------------------------------------
+// Flash-style: tiles of keys, online softmax, never materialises [Lq, Lk]. Strides in elements
+// for q/k/v ([B, L, H, D] with stride 1 on D); out contiguous [B, Lq, H, D]; lse [B, H, Lq] or null.
+struct AttentionShape {
+  int64_t B, H, Lq, Lk, D;
+  int64_t q_strides[3], k_strides[3], v_strides[3];  // strides of dims B, L, H
+};
+void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float scale,
+               bool causal, float* out, float* lse);
+void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
+                         float scale, bool causal, float* out, float* lse);
+
+// ---- reductions (argmax_topk.cpp) ------------------------------------------------------------
+// Over the last dim of [rows, cols]. Ties pick the lowest index (as torch.argmax on CPU does).
+// NaN counts as larger than any number (as torch does), so a NaN row reports a NaN's index.
+void argmax(const float* x, int32_t* out, int64_t rows, int64_t cols);
+void topk(const float* x, int64_t rows, int64_t cols, int k, float* values, int32_t* indices);
+
+// ---- copies and casts (copy_cast.cpp) --------------------------------------------------------
+// Strided copy of `ndim`-dimensional data of element size `elem` bytes.
+void strided_copy(const void* src, const int64_t* src_strides, void* dst, const int64_t* dst_strides,
+                  const int64_t* shape, int ndim, size_t elem);
+void cast(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n);
+
+}  // namespace dw::cpu

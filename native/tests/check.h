@@ -1,0 +1,94 @@
+// A minimal test harness for the kernel tests: random inputs, tolerance checks that print the
+// worst element, and a summary line ctest shows on failure.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace dwtest {
+
+inline int& failures() {
+  static int n = 0;
+  return n;
+}
+inline int& checks() {
+  static int n = 0;
+  return n;
+}
+
+inline std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Passes when |got - want| <= atol + rtol * |want| for every element (NaN must match NaN).
+inline bool expect_close(const std::string& what, const float* got, const float* want, size_t n, float atol,
+                         float rtol) {
+  ++checks();
+  double worst = 0;
+  size_t worst_i = 0;
+  bool ok = true;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(want[i]) || std::isnan(got[i])) {
+      if (std::isnan(want[i]) != std::isnan(got[i])) {
+        ok = false;
+        worst_i = i;
+        worst = INFINITY;
+      }
+      continue;
+    }
+    double err = std::fabs(static_cast<double>(got[i]) - want[i]);
+    double excess = err - (atol + rtol * std::fabs(want[i]));
+    if (excess > 0) ok = false;
+    if (err > worst) {
+      worst = err;
+      worst_i = i;
+    }
+  }
+  if (!ok) {
+    ++failures();
+    std::printf("FAIL %s: max abs err %.3g at %zu (got %.8g want %.8g; atol %.1g rtol %.1g)\n", what.c_str(), worst,
+                worst_i, n ? got[worst_i] : 0.0f, n ? want[worst_i] : 0.0f, atol, rtol);
+  }
+  return ok;
+}
+
+inline void expect_true(const std::string& what, bool cond) {
+  ++checks();
+  if (!cond) {
+    ++failures();
+    std::printf("FAIL %s\n", what.c_str());
+  }
+}
+
+// Runs fn and checks it throws dw::Error with the given code.
+template <class Fn, class Code>
+void expect_error(const std::string& what, Code code, Fn&& fn) {
+  ++checks();
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    auto* de = dynamic_cast<const dw::Error*>(&e);
+    if (de && de->code() == code) return;
+    ++failures();
+    std::printf("FAIL %s: wrong error: %s\n", what.c_str(), e.what());
+    return;
+  }
+  ++failures();
+  std::printf("FAIL %s: no error thrown\n", what.c_str());
+}
+
+inline int summary(const char* name) {
+  std::printf("%s: %d checks, %d failed\n", name, checks(), failures());
+  return failures() ? 1 : 0;
+}
+
+}  // namespace dwtest
