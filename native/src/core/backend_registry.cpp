@@ -3,6 +3,7 @@
 // the addon itself never links against the CUDA runtime and loads on machines without a GPU,
 // a driver or the CUDA libraries.
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <mutex>
 #include <string>
@@ -38,10 +39,15 @@ void load_cuda(CudaState& s) {
   std::string path;
   if (const char* env = std::getenv("DW_CUDA_LIB")) path = env;
   else path = library_dir() + "/libdw_cuda.so";
+  if (access(path.c_str(), F_OK) != 0) {
+    s.reason = "built without CUDA (no " + path +
+               "; rebuild with a CUDA toolkit: DW_CUDA=ON npm run build:native)";
+    return;
+  }
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* err = dlerror();
-    s.reason = "built without CUDA or CUDA library not loadable (" + path + "): " + (err ? err : "unknown error");
+    s.reason = "could not load " + path + ": " + (err ? err : "unknown error");
     return;
   }
   auto create = reinterpret_cast<CudaCreateFn>(dlsym(handle, DW_CUDA_ENTRY_SYMBOL));

@@ -1,0 +1,35 @@
+/**
+ * @distil-whisper/kernels — native tensor kernels (C++ AVX2/FMA on CPU, CUDA where built) for
+ * Whisper, behind a small typed tensor API.
+ *
+ * Ops are synchronous native calls. To keep an application's event loop free, run model code
+ * in a `worker_thread` (the addon is context-aware and loads in workers).
+ * @packageDocumentation
+ */
+export { Tensor, setDefaultDevice, getDefaultDevice } from './tensor';
+export type { ArrayForDType, TensorData, TensorOptions } from './tensor';
+export type { DType, Device } from './native';
+export {
+  matmul,
+  linear,
+  add,
+  mul,
+  scale,
+  layerNorm,
+  gelu,
+  softmax,
+  logSoftmax,
+  conv1d,
+  embedding,
+  attention,
+  argmax,
+  topk,
+  concat,
+} from './ops';
+export type { MatmulOptions, Conv1dOptions, AttentionOptions, AttentionResult } from './ops';
+export { tidy, keep } from './scope';
+export type { Disposable } from './scope';
+export { backendInfo, requireCuda, setNumThreads, getNumThreads } from './backend';
+export type { BackendInfo } from './backend';
+export { KernelError, DisposedError, CudaUnavailableError, NativeLoadError } from './errors';
+export type { KernelErrorCode } from './errors';
