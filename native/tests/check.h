@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "dw/error.h"
+
 namespace dwtest {
 
 inline int& failures() {

@@ -67,7 +67,7 @@ void check_activation(const Tensor& t, const char* op, const char* name) {
 void check_suffix_broadcast(const Tensor& a, const Tensor& b, const char* op) {
   bool ok = b.ndim() <= a.ndim();
   for (int i = 1; ok && i <= b.ndim(); ++i) ok = a.dim(-i) == b.dim(-i);
-  if (!ok || b.numel() == 0 && a.numel() != 0)
+  if (!ok || (b.numel() == 0 && a.numel() != 0))
     expected(ErrorCode::ShapeMismatch, op, "b",
              "a shape equal to a trailing part of " + shape_str(a.shape), shape_str(b.shape));
 }

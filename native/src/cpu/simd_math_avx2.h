@@ -1,0 +1,33 @@
+// Vector math shared by the AVX2 kernels. Include only from *_avx2.cpp files (compiled with
+// -mavx2 -mfma); everything is inline so each use is fused into its hot loop.
+#pragma once
+
+#include <immintrin.h>
+
+namespace dw::cpu::avx2 {
+
+// e^x for x <= 88.3 (larger x is clamped there), 0 below -87.3 (float's normal range, so -inf
+// gives 0); NaN stays NaN. Range reduction x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two so
+// n·ln2 is exact), then a degree-7 Taylor polynomial: truncation error (ln2/2)^8/8! ≈ 5e-9,
+// below float rounding.
+inline __m256 exp_ps(__m256 x) {
+  const __m256 too_small = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3f), _CMP_LT_OQ);
+  // Operand order keeps NaN: min/max return their second operand when either is NaN.
+  x = _mm256_min_ps(_mm256_set1_ps(88.3f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(too_small, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
+}  // namespace dw::cpu::avx2

@@ -1,0 +1,150 @@
+// GEMM against the naive double-accumulating reference: odd sizes and tails around the micro-tile
+// (6×16) and block (KC 256, MC 144) edges, both layouts of B, all B dtypes, bias on and off, leading
+// dims wider than the matrices, the small-M streaming path, one and several threads, and the
+// dw::ops entry points (linear / matmul, batched).
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dw/ops.h"
+#include "dw/tensor.h"
+#include "dw/thread_pool.h"
+#include "kernels.h"
+// check.h after the dw headers: it refers to dw::Error.
+#include "check.h"
+
+using dw::DType;
+
+namespace {
+
+std::vector<uint16_t> to_half(const std::vector<float>& v, DType dt) {
+  std::vector<uint16_t> h(v.size());
+  for (size_t i = 0; i < v.size(); ++i) h[i] = dt == DType::F16 ? dw::f32_to_f16(v[i]) : dw::f32_to_bf16(v[i]);
+  return h;
+}
+
+// f32 accumulation error grows ~ sqrt(K) · eps · |a||b|; inputs are in [-1, 1].
+float tolerance(int64_t K) { return 2e-6f * std::sqrt(static_cast<float>(K) + 1.0f) * 8.0f; }
+
+void check_case(int64_t M, int64_t N, int64_t K, bool trans_b, DType dt, bool with_bias, int64_t pad,
+                uint32_t seed) {
+  const int64_t lda = K + pad, ldc = N + pad;
+  const int64_t ldb = (trans_b ? K : N) + pad;
+  const int64_t b_rows = trans_b ? N : K;
+  auto A = dwtest::random_vec(static_cast<size_t>(M * lda), seed);
+  auto Bf = dwtest::random_vec(static_cast<size_t>(b_rows * ldb), seed + 1);
+  auto bias = dwtest::random_vec(static_cast<size_t>(N), seed + 2);
+  std::vector<uint16_t> Bh;
+  const void* B = Bf.data();
+  if (dt != DType::F32) {
+    Bh = to_half(Bf, dt);
+    B = Bh.data();
+  }
+  const float sentinel = 12345.0f;
+  std::vector<float> got(static_cast<size_t>(M * ldc), sentinel), want(got.size(), sentinel);
+  const float* bp = with_bias ? bias.data() : nullptr;
+  dw::cpu::gemm(M, N, K, A.data(), lda, B, dt, ldb, trans_b, bp, got.data(), ldc);
+  dw::cpu::gemm_reference(M, N, K, A.data(), lda, B, dt, ldb, trans_b, bp, want.data(), ldc);
+  const std::string name = "gemm M" + std::to_string(M) + " N" + std::to_string(N) + " K" + std::to_string(K) +
+                           (trans_b ? " T" : " N") + " " + dw::dtype_name(dt) + (with_bias ? " bias" : "") +
+                           " pad" + std::to_string(pad) + " threads" + std::to_string(dw::num_threads());
+  // Padding columns of C must be left alone (sentinel compared exactly through `want`).
+  dwtest::expect_close(name, got.data(), want.data(), got.size(), tolerance(K), 1e-4f);
+}
+
+void sweep() {
+  const int64_t sizes[] = {1, 2, 3, 5, 7, 15, 16, 17, 31, 33, 63, 65, 100, 257};
+  const DType dtypes[] = {DType::F32, DType::F16, DType::BF16};
+  uint32_t seed = 1;
+  // Every (M, N) pair with a couple of depths; dtype, layout, bias and padding rotate so all
+  // combinations are covered without a full cross product.
+  int i = 0;
+  for (int64_t M : sizes)
+    for (int64_t N : sizes) {
+      const int64_t K = sizes[(i * 7 + 3) % 14];
+      const DType dt = dtypes[i % 3];
+      const bool trans = (i / 3) % 2 == 0;
+      const bool bias = (i / 2) % 2 == 0;
+      const int64_t pad = i % 5 == 0 ? 3 : 0;
+      check_case(M, N, K, trans, dt, bias, pad, seed++);
+      ++i;
+    }
+  // Full cross product of layout / dtype / bias / padding on a few shapes crossing block edges.
+  const int64_t shapes[][3] = {{1, 300, 257},  {4, 65, 100},   {5, 97, 33},   {7, 33, 513},
+                               {150, 70, 300}, {13, 290, 17},  {289, 31, 65}, {2, 40, 1}};
+  for (const auto& s : shapes)
+    for (DType dt : dtypes)
+      for (int trans = 0; trans < 2; ++trans)
+        for (int bias = 0; bias < 2; ++bias)
+          for (int64_t pad : {int64_t{0}, int64_t{5}}) check_case(s[0], s[1], s[2], trans, dt, bias, pad, seed++);
+}
+
+void degenerate() {
+  // K == 0: the product is empty, C is the bias (or zero).
+  std::vector<float> C(6, 7.0f), bias = {1, 2, 3};
+  dw::cpu::gemm(2, 3, 0, nullptr, 0, nullptr, DType::F32, 0, true, bias.data(), C.data(), 3);
+  const float want[] = {1, 2, 3, 1, 2, 3};
+  dwtest::expect_close("gemm K0 bias", C.data(), want, 6, 0, 0);
+  dw::cpu::gemm(2, 3, 0, nullptr, 0, nullptr, DType::F32, 0, false, nullptr, C.data(), 3);
+  const float zeros[6] = {};
+  dwtest::expect_close("gemm K0 no bias", C.data(), zeros, 6, 0, 0);
+}
+
+void big_threaded() {
+  // Shapes that take the multi-threaded split over N and over M, with two K blocks.
+  check_case(300, 520, 600, true, DType::F16, true, 0, 900);
+  check_case(700, 40, 300, true, DType::F32, false, 0, 901);
+  check_case(64, 2000, 40, false, DType::BF16, true, 1, 902);
+  check_case(3, 5000, 96, true, DType::F16, true, 0, 903);
+}
+
+dw::Tensor from_vec(const std::vector<float>& v, const dw::Shape& shape) {
+  return dw::ops::from_host(v.data(), v.size() * sizeof(float), shape, DType::F32, dw::Device::CPU);
+}
+
+std::vector<float> to_vec(const dw::Tensor& t) {
+  std::vector<float> v(static_cast<size_t>(t.numel()));
+  dw::ops::to_host(t, v.data(), v.size() * sizeof(float));
+  return v;
+}
+
+void through_ops() {
+  // linear with an f16 weight and a [2, 3, K] input, and a batched matmul with plain B.
+  const int64_t K = 37, N = 21;
+  auto x = dwtest::random_vec(2 * 3 * K, 50), w = dwtest::random_vec(N * K, 51), b = dwtest::random_vec(N, 52);
+  dw::Tensor xt = from_vec(x, {2, 3, K});
+  dw::Tensor wt = dw::ops::cast(from_vec(w, {N, K}), DType::F16);
+  dw::Tensor bt = from_vec(b, {N});
+  auto got = to_vec(dw::ops::linear(xt, wt, &bt));
+  auto wh = to_half(w, DType::F16);
+  std::vector<float> want(2 * 3 * N);
+  dw::cpu::gemm_reference(6, N, K, x.data(), K, wh.data(), DType::F16, K, true, b.data(), want.data(), N);
+  dwtest::expect_close("ops::linear f16 weight", got.data(), want.data(), want.size(), tolerance(K), 1e-4f);
+
+  auto bm = dwtest::random_vec(2 * K * N, 53);
+  dw::Tensor bmt = from_vec(bm, {2, K, N});
+  auto got2 = to_vec(dw::ops::matmul(from_vec(x, {2, 3, K}), bmt, nullptr, false));
+  std::vector<float> want2(2 * 3 * N);
+  for (int i = 0; i < 2; ++i)
+    dw::cpu::gemm_reference(3, N, K, x.data() + i * 3 * K, K, bm.data() + i * K * N, DType::F32, N, false, nullptr,
+                            want2.data() + i * 3 * N, N);
+  dwtest::expect_close("ops::matmul batched", got2.data(), want2.data(), want2.size(), tolerance(K), 1e-4f);
+}
+
+}  // namespace
+
+int main() {
+  dw::set_num_threads(2);
+  sweep();
+  degenerate();
+  big_threaded();
+  dw::set_num_threads(1);
+  big_threaded();
+  check_case(33, 65, 257, true, DType::F16, true, 2, 77);
+  dw::set_num_threads(3);  // more threads than cores: still correct
+  big_threaded();
+  dw::set_num_threads(0);
+  through_ops();
+  return dwtest::summary("test_gemm");
+}
