@@ -1,0 +1,31 @@
+/**
+ * @packageDocumentation
+ * Decode audio (WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus), resample it to 16 kHz with a band-limited
+ * filter and compute Whisper's log-mel input features, matching openai/whisper and transformers.
+ * Pure TypeScript + WebAssembly: works without the native addon.
+ */
+export { AudioError, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type AudioErrorCode } from './errors.js';
+export { logMelSpectrogram, type LogMelOptions, type LogMelSpectrogram } from './log-mel.js';
+export {
+  hzToMel,
+  melFilterBank,
+  melToHz,
+  type MelFilterBank,
+  type MelFilterBankOptions,
+} from './mel-filters.js';
+export { Resampler, resample, type ResampleOptions } from './resample.js';
+export type { AudioFormat } from './detect.js';
+export {
+  loadAudio,
+  streamAudio,
+  type AudioInfo,
+  type AudioSource,
+  type LoadAudioOptions,
+  type RawAudio,
+} from './load-audio.js';
+export {
+  WhisperFeatureExtractor,
+  type WhisperFeatureExtractorConfig,
+  type WhisperFeatures,
+  type WhisperPreprocessorConfigJson,
+} from './feature-extractor.js';

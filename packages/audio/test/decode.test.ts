@@ -1,0 +1,184 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { hasReference, referencePath } from '../../../test-support/reference';
+import {
+  AudioError,
+  loadAudio,
+  logMelSpectrogram,
+  streamAudio,
+  type AudioInfo,
+} from '../src/index';
+import { diffStats, readF32, sameSamples } from './helpers';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+function snrDb(got: Float32Array, want: Float32Array): number {
+  let s = 0;
+  let e = 0;
+  for (let i = 0; i < want.length; i++) {
+    s += want[i]! ** 2;
+    e += (got[i]! - want[i]!) ** 2;
+  }
+  return 10 * Math.log10(s / e);
+}
+
+/** Lag (in samples, within ±maxLag) maximising the cross-correlation of a against b. */
+function bestLag(a: Float32Array, b: Float32Array, maxLag: number): number {
+  let best = 0;
+  let bestVal = -Infinity;
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    let acc = 0;
+    for (let i = Math.max(0, -lag); i < Math.min(a.length, b.length - lag); i++)
+      acc += a[i]! * b[i + lag]!;
+    if (acc > bestVal) {
+      bestVal = acc;
+      best = lag;
+    }
+  }
+  return best;
+}
+
+const present = hasReference('audio decoding of jfk.wav/.flac/.mp3 (shared/reference/assets)');
+
+describe.skipIf(!present)('jfk.wav / .flac / .mp3 decode to the same speech', () => {
+  const wavRef = present ? readF32('mel', 'samples', 'jfk.f32') : new Float32Array(0);
+
+  it('jfk.wav is exactly int16 / 32768 (the reference samples) and its log-mel matches jfk.80.pad30', async () => {
+    let info: AudioInfo | undefined;
+    const x = await loadAudio(referencePath('assets', 'jfk.wav'), { onInfo: (i) => (info = i) });
+    expect(info).toEqual({ format: 'wav', sampleRate: 16000, channels: 1 });
+    expect(sameSamples(x, wavRef)).toBe(true);
+    const mel = logMelSpectrogram(x, { padOrTrim: 480000 });
+    const { max, mean } = diffStats(mel.data, readF32('mel', 'logmel', 'jfk.80.pad30.f32'));
+    expect(max).toBeLessThanOrEqual(1e-6);
+    expect(mean).toBeLessThanOrEqual(2e-7);
+  });
+
+  it('jfk.flac (44.1 kHz stereo 24-bit) → 16 kHz mono: same length, no lag, ≥ 70 dB SNR against jfk.wav', async () => {
+    let info: AudioInfo | undefined;
+    const x = await loadAudio(referencePath('assets', 'jfk.flac'), { onInfo: (i) => (info = i) });
+    expect(info).toEqual({ format: 'flac', sampleRate: 44100, channels: 2 });
+    expect(x.length).toBe(176000);
+    expect(bestLag(x.subarray(20000, 60000), wavRef.subarray(20000, 60000), 20)).toBe(0);
+    const snr = snrDb(x, wavRef);
+    const mel = diffStats(
+      logMelSpectrogram(x, { padOrTrim: 480000 }).data,
+      readF32('mel', 'logmel', 'jfk.80.pad30.f32'),
+    );
+    console.log(
+      `jfk.flac vs jfk.wav: SNR ${snr.toFixed(1)} dB, log-mel max ${mel.max.toExponential(2)} mean ${mel.mean.toExponential(2)}`,
+    );
+    expect(snr).toBeGreaterThan(70);
+    expect(mel.mean).toBeLessThan(2e-4);
+  });
+
+  it('jfk.mp3 (MPEG-2 layer III, gapless) → 176000 samples, no lag, ≥ 35 dB SNR against jfk.wav', async () => {
+    const x = await loadAudio(referencePath('assets', 'jfk.mp3'));
+    expect(x.length).toBe(176000);
+    expect(bestLag(x.subarray(20000, 60000), wavRef.subarray(20000, 60000), 600)).toBe(0);
+    const snr = snrDb(x, wavRef);
+    const mel = diffStats(
+      logMelSpectrogram(x, { padOrTrim: 480000 }).data,
+      readF32('mel', 'logmel', 'jfk.80.pad30.f32'),
+    );
+    console.log(
+      `jfk.mp3 vs jfk.wav: SNR ${snr.toFixed(1)} dB, log-mel max ${mel.max.toExponential(2)} mean ${mel.mean.toExponential(2)}`,
+    );
+    expect(snr).toBeGreaterThan(35);
+    expect(mel.mean).toBeLessThan(1e-2);
+  });
+
+  it('accepts a Buffer, an ArrayBuffer, a file: URL and a Node stream with identical results', async () => {
+    const path = referencePath('assets', 'jfk.mp3');
+    const fromPath = await loadAudio(path);
+    const buf = readFileSync(path);
+    expect(sameSamples(await loadAudio(buf), fromPath)).toBe(true);
+    expect(
+      sameSamples(
+        await loadAudio(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)),
+        fromPath,
+      ),
+    ).toBe(true);
+    expect(sameSamples(await loadAudio(pathToFileURL(path)), fromPath)).toBe(true);
+    expect(
+      sameSamples(await loadAudio(createReadStream(path, { highWaterMark: 7000 })), fromPath),
+    ).toBe(true);
+    const parts: Float32Array[] = [];
+    for await (const chunk of streamAudio(path, { chunkBytes: 20_000 })) parts.push(chunk);
+    expect(parts.length).toBeGreaterThan(2);
+    expect(parts.reduce((n, p) => n + p.length, 0)).toBe(176000);
+  });
+
+  it('truncated FLAC → TRUNCATED (lenient keeps what decodes); truncated MP3 decodes its whole frames', async () => {
+    const flac = readFileSync(referencePath('assets', 'jfk.flac'));
+    const cut = flac.subarray(0, Math.floor(flac.length / 2));
+    await expect(loadAudio(cut)).rejects.toMatchObject({ name: 'AudioError', code: 'TRUNCATED' });
+    const partial = await loadAudio(cut, { lenient: true });
+    expect(partial.length).toBeGreaterThan(50_000);
+    expect(partial.length).toBeLessThan(176_000);
+    await expect(loadAudio(flac.subarray(0, 1000))).rejects.toMatchObject({ code: 'TRUNCATED' });
+    const mp3 = readFileSync(referencePath('assets', 'jfk.mp3'));
+    const half = await loadAudio(mp3.subarray(0, Math.floor(mp3.length / 2)));
+    expect(half.length).toBeGreaterThan(40_000);
+    expect(half.length).toBeLessThan(176_000);
+  });
+
+  it('corrupt FLAC frames (bad CRCs are dropped by the decoder) → an AudioError, not partial audio', async () => {
+    const flac = new Uint8Array(readFileSync(referencePath('assets', 'jfk.flac')));
+    for (let i = 20_000; i < flac.length; i += 997) flac[i] = flac[i]! ^ 0x5a;
+    const err = await loadAudio(flac).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AudioError);
+    expect(['CORRUPT_DATA', 'TRUNCATED']).toContain((err as AudioError).code);
+    expect((err as AudioError).message).toMatch(/corrupt/);
+  });
+
+  it('corrupt MP3 data after the ID3 tag → CORRUPT_DATA or UNSUPPORTED_FORMAT, never a hang', async () => {
+    const mp3 = new Uint8Array(readFileSync(referencePath('assets', 'jfk.mp3')));
+    mp3.fill(0x33, 55);
+    const err = await loadAudio(mp3).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AudioError);
+  });
+});
+
+describe('Ogg Vorbis and Ogg Opus (synthetic fixtures from tools/reference/audio/make-fixtures.mjs)', () => {
+  // Fixture content: left 0.3·sin(2π·440t), right 0.2·sin(2π·1000t + 0.5), 1.5 s, 44.1 kHz.
+  const expected = (n: number): Float32Array => {
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = i / 16000;
+      y[i] =
+        (0.3 * Math.sin(2 * Math.PI * 440 * t) + 0.2 * Math.sin(2 * Math.PI * 1000 * t + 0.5)) / 2;
+    }
+    return y;
+  };
+  for (const [file, format, rate] of [
+    ['tones-44k-stereo.ogg', 'ogg-vorbis', 44100],
+    ['tones-44k-stereo.opus', 'ogg-opus', 48000],
+  ] as const) {
+    it(`${file}: ${format} at ${rate} Hz → 16 kHz mono, both channels mixed, ≥ 25 dB SNR`, async () => {
+      let info: AudioInfo | undefined;
+      const x = await loadAudio(join(fixtures, file), { onInfo: (i) => (info = i) });
+      expect(info?.format).toBe(format);
+      expect(info?.sampleRate).toBe(rate);
+      expect(info?.channels).toBe(2);
+      expect(Math.abs(x.length - 24000)).toBeLessThan(200);
+      const want = expected(x.length);
+      const lag = bestLag(x.subarray(2000, 20000), want.subarray(2000, 20000), 100);
+      expect(Math.abs(lag)).toBeLessThanOrEqual(1);
+      const snr = snrDb(x.subarray(1600, 22000), want.subarray(1600, 22000));
+      console.log(`${file}: lag ${lag}, SNR ${snr.toFixed(1)} dB`);
+      expect(snr).toBeGreaterThan(25);
+    });
+  }
+
+  it('truncated Ogg Opus still decodes its complete pages; garbage after OggS → error, not a hang', async () => {
+    const opus = readFileSync(join(fixtures, 'tones-44k-stereo.opus'));
+    const half = await loadAudio(opus.subarray(0, Math.floor(opus.length / 2)));
+    expect(half.length).toBeGreaterThan(3000);
+    const junk = new Uint8Array(5000);
+    junk.set(new TextEncoder().encode('OggS'));
+    await expect(loadAudio(junk)).rejects.toBeInstanceOf(AudioError);
+  });
+});
