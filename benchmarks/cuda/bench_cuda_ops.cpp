@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -51,19 +52,36 @@ Tensor rand_gpu(const Shape& s, DType dt, uint32_t seed, float amp = 1.0f) {
 }
 
 struct Row {
-  std::string group, name, dtype, unit;
+  std::string group, name, dtype, unit, version;
   double ms, value;
 };
 std::vector<Row> g_rows;
 
+// version: the attention kernel forced through DW_CUDA_ATTENTION ("auto" = the default choice),
+// empty for everything else.
 void record(const std::string& group, const std::string& name, DType dt, double sec, double value,
-            const std::string& unit) {
-  g_rows.push_back({group, name, dtype_name(dt), unit, sec * 1e3, value});
-  std::printf("%-10s %-44s %-4s %10.4f ms  %10.2f %s\n", group.c_str(), name.c_str(), dtype_name(dt), sec * 1e3, value,
-              unit.c_str());
+            const std::string& unit, const std::string& version = "") {
+  g_rows.push_back({group, name, dtype_name(dt), unit, version, sec * 1e3, value});
+  std::printf("%-10s %-44s %-4s %-6s %10.4f ms  %10.2f %s\n", group.c_str(), name.c_str(), dtype_name(dt),
+              version.c_str(), sec * 1e3, value, unit.c_str());
   std::fflush(stdout);
 }
 
+// Runs fn with DW_CUDA_ATTENTION=version ("auto": unset), restoring the default afterwards.
+template <class Fn>
+void with_attention_version(const char* version, Fn&& fn) {
+  if (std::strcmp(version, "auto") == 0) unsetenv("DW_CUDA_ATTENTION");
+  else setenv("DW_CUDA_ATTENTION", version, 1);
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    std::printf("attention version %s failed: %s\n", version, e.what());
+  }
+  unsetenv("DW_CUDA_ATTENTION");
+}
+
+// Every kernel version that applies to the shape (a forced version that does not apply runs the
+// SIMT kernel, which is measured once as "simt"). auto = what the backend picks by default.
 void bench_attention() {
   const int64_t H = 20, L = 1500, D = 64;
   for (DType dt : {DType::F16, DType::F32}) {
@@ -72,9 +90,16 @@ void bench_attention() {
       Tensor q = rand_gpu({B, L, H, D}, dt, 1), k = rand_gpu({B, L, H, D}, dt, 2), v = rand_gpu({B, L, H, D}, dt, 3);
       AttentionParams p;
       p.scale = 1.0f / std::sqrt(static_cast<float>(D));
-      const double s = time_it([&] { ops::attention(q, k, v, p, false); });
-      const double flops = 4.0 * B * H * L * L * D;
-      record("attention", "enc B=" + std::to_string(B) + " H=20 L=1500 D=64", dt, s, flops / s / 1e12, "TFLOP/s");
+      std::vector<const char*> versions = {"auto", "v2", "simt"};  // f32: v2 = the CUDA-core flash kernel
+      if (dt == DType::F16) versions = {"auto", "v2", "v1"};
+      if (dt == DType::F16 && B == 1) versions.push_back("simt");
+      for (const char* version : versions)
+        with_attention_version(version, [&] {
+          const double s = time_it([&] { ops::attention(q, k, v, p, false); });
+          const double flops = 4.0 * B * H * L * L * D;
+          record("attention", "enc B=" + std::to_string(B) + " H=20 L=1500 D=64", dt, s, flops / s / 1e12, "TFLOP/s",
+                 version);
+        });
     }
     // Decode: one query against a 448-long cache (a slice of a preallocated cache).
     for (int64_t B : {1, 16}) {
@@ -84,9 +109,15 @@ void bench_attention() {
       AttentionParams p;
       p.scale = 0.125f;
       p.causal = true;
-      const double s = time_it([&] { ops::attention(q, k, v, p, false); });
-      const double bytes = 2.0 * B * 448 * H * D * dtype_size(dt);
-      record("decode", "attn B=" + std::to_string(B) + " Lq=1 Lk=448 H=20 D=64", dt, s, bytes / s / 1e9, "GB/s");
+      std::vector<const char*> versions = {"auto", "decode", "simt"};
+      if (dt == DType::F16) versions.push_back("v2");
+      for (const char* version : versions)
+        with_attention_version(version, [&] {
+          const double s = time_it([&] { ops::attention(q, k, v, p, false); });
+          const double bytes = 2.0 * B * 448 * H * D * dtype_size(dt);
+          record("decode", "attn B=" + std::to_string(B) + " Lq=1 Lk=448 H=20 D=64", dt, s, bytes / s / 1e9, "GB/s",
+                 version);
+        });
     }
   }
 }
@@ -151,9 +182,14 @@ void bench_encoder_layer() {
       Tensor f = ops::linear(ops::gelu(ops::linear(h2, w1, &bf1)), w2, &bf2);
       return ops::add(x1, f);
     };
-    const double s = time_it([&] { layer(); });
     const double flops = 2.0 * L * C * C * 4 + 2.0 * 2 * L * C * F + 4.0 * H * L * L * D;
-    record("encoder", "distil-large-v3 layer L=1500 (x32 = encoder)", dt, s, flops / s / 1e12, "TFLOP/s");
+    // The default attention, and the previous default (v1: WMMA for f16, SIMT for f32).
+    for (const char* version : {"auto", "v1"}) {
+      with_attention_version(version, [&] {
+        const double s = time_it([&] { layer(); });
+        record("encoder", "distil-large-v3 layer L=1500 (x32 = encoder)", dt, s, flops / s / 1e12, "TFLOP/s", version);
+      });
+    }
   }
 }
 
@@ -166,8 +202,10 @@ void write_json(const char* path) {
   std::fprintf(f, "{\n  \"device\": \"%s\",\n  \"rows\": [\n", cuda_backend().name().c_str());
   for (size_t i = 0; i < g_rows.size(); ++i) {
     const Row& r = g_rows[i];
-    std::fprintf(f, "    {\"group\": \"%s\", \"name\": \"%s\", \"dtype\": \"%s\", \"ms\": %.6f, \"value\": %.4f, \"unit\": \"%s\"}%s\n",
-                 r.group.c_str(), r.name.c_str(), r.dtype.c_str(), r.ms, r.value, r.unit.c_str(),
+    std::fprintf(f,
+                 "    {\"group\": \"%s\", \"name\": \"%s\", \"dtype\": \"%s\", \"version\": \"%s\", \"ms\": %.6f, "
+                 "\"value\": %.4f, \"unit\": \"%s\"}%s\n",
+                 r.group.c_str(), r.name.c_str(), r.dtype.c_str(), r.version.c_str(), r.ms, r.value, r.unit.c_str(),
                  i + 1 < g_rows.size() ? "," : "");
   }
   std::fprintf(f, "  ]\n}\n");

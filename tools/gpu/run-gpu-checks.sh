@@ -166,6 +166,11 @@ if [[ -f $root/tools/gpu/node.xz ]]; then
   node=/tmp/dw-node
   if xz -dc "$root/tools/gpu/node.xz" >"$node" 2>"$OUT/node-unpack.log" && chmod +x "$node"; then
     run_step node_smoke 40 "$node" "$root/tools/gpu/node-smoke.cjs" "$build/Release/dw_native.node"
+    # The Whisper graph on cuda (bundle made by esbuild from benchmarks/cuda/model_gpu.ts).
+    if [[ -f $root/.cache/gpu/model_gpu.mjs ]]; then
+      OUT=$OUT DW_NATIVE_PATH=$build/Release/dw_native.node \
+        run_step model_gpu 150 "$node" "$root/.cache/gpu/model_gpu.mjs"
+    fi
   else
     status[node_smoke]="unpack failed"
   fi

@@ -1,4 +1,6 @@
 // The CPU backend: 64-byte aligned host memory and the kernels of kernels.h.
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -10,6 +12,12 @@ namespace dw {
 namespace {
 
 void free_host(void*, void* data, size_t) { std::free(data); }
+void unmap_host(void*, void* data, size_t bytes) { munmap(data, bytes); }
+
+// Large activations (a 1500×3072 f32 tensor is 18 MB) come and go every layer. From malloc they
+// fragment glibc's heap, which then grows by hundreds of MB per encoder pass; mapped directly,
+// they return to the OS when freed and RSS stays flat.
+constexpr size_t kMapThreshold = size_t{1} << 20;
 
 class CpuBackend final : public Backend {
  public:
@@ -18,6 +26,12 @@ class CpuBackend final : public Backend {
 
   std::shared_ptr<Buffer> allocate(size_t bytes) override {
     // aligned_alloc needs a size that is a multiple of the alignment; never ask for 0 bytes.
+    if (bytes >= kMapThreshold) {
+      void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED)
+        fail(ErrorCode::OutOfMemory, "cpu: could not allocate " + std::to_string(bytes) + " bytes");
+      return std::make_shared<Buffer>(p, bytes, Device::CPU, &unmap_host, nullptr);
+    }
     size_t rounded = (bytes + 63) / 64 * 64;
     if (rounded == 0) rounded = 64;
     void* p = std::aligned_alloc(64, rounded);

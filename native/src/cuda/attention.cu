@@ -2,19 +2,26 @@
 // Scores live in the log2 domain (q·k·scale·log2 e, exp2) and every path writes the natural
 // log-sum-exp a backward pass needs.
 //
-// Two kernels:
-//  * tensor-core (WMMA) kernel for f16 with head_dim 64 or 128 and Lq >= 16: 64 queries per
+// Kernel versions (attention_impl.h); this file holds v1, SIMT and the dispatcher:
+//  * v2 (attention_flash.cu): mma.sync FlashAttention-2 kernel, the default for f16 with head_dim
+//    64 or 128 and more than kDecodeMaxQ queries; attention_flash_f32.cu: its f32 counterpart on
+//    CUDA cores (same tiling, register-blocked), the default for f32 at those head dims.
+//  * decode (attention_decode.cu): the default for up to kDecodeMaxQ queries (f32 and f16).
+//  * v1, the tensor-core (WMMA) kernel for f16 with head_dim 64 or 128 and Lq >= 16: 64 queries per
 //    block of 4 warps, 64-key tiles; S = Q·Kᵀ and O += P·V on tensor cores with f32 accumulators.
 //    WMMA's accumulator layout is opaque, so the running output lives in shared memory where the
-//    per-row rescale of the online softmax can reach it.
-//  * SIMT kernel for everything else (f32, other head dims up to 128, few queries): one warp per
-//    query, 32-key tiles, optionally split over the keys (flash-decoding) so a single decode query
-//    against a long KV cache still spreads over the GPU; a second kernel merges the splits.
+//    per-row rescale of the online softmax can reach it. Kept as the fallback of v2.
+//  * SIMT kernel for everything else (f32, other head dims up to 128, unaligned rows): one warp per
+//    query, 32-key tiles, optionally split over the keys (flash-decoding); a second kernel merges
+//    the splits.
+// DW_CUDA_ATTENTION=v1 restores the previous default exactly (v1 where it applies, else SIMT);
+// v2, decode and simt force that kernel where it applies (else SIMT); unset or auto: the defaults.
 #include <mma.h>
 
 #include <cstdlib>
 #include <string>
 
+#include "attention_impl.h"
 #include "device_types.cuh"
 #include "kernels.h"
 
@@ -363,11 +370,25 @@ Geometry make_geometry(const AttentionArgs& a) {
   return g;
 }
 
-bool use_wmma(const AttentionArgs& a) {
-  if (a.dt != DType::F16 || (a.D != 64 && a.D != 128) || a.Lq < 16) return false;
-  if (const char* env = std::getenv("DW_CUDA_ATTENTION"))
-    if (std::string(env) == "simt") return false;
-  return true;
+bool wmma_supported(const AttentionArgs& a) {
+  return a.dt == DType::F16 && (a.D == 64 || a.D == 128) && a.Lq >= 16;
+}
+
+enum class Kernel { Simt, Wmma, Flash, Decode };
+
+// Read on every call: tests switch versions in one process.
+Kernel choose_kernel(const AttentionArgs& a) {
+  const char* env = std::getenv("DW_CUDA_ATTENTION");
+  const std::string v = env ? env : "";
+  if (v == "simt") return Kernel::Simt;
+  if (v == "v1") return wmma_supported(a) ? Kernel::Wmma : Kernel::Simt;
+  const bool flash = flash_supported(a) || flash_f32_supported(a);
+  if (v == "v2") return flash ? Kernel::Flash : Kernel::Simt;
+  if (v == "decode") return decode_supported(a) ? Kernel::Decode : Kernel::Simt;
+  if (decode_supported(a)) return Kernel::Decode;  // Lq <= kDecodeMaxQ
+  if (flash) return Kernel::Flash;
+  if (wmma_supported(a)) return Kernel::Wmma;
+  return Kernel::Simt;
 }
 
 bool aligned16(const void* p, const int64_t* strides) {
@@ -406,8 +427,32 @@ SimtPlan plan_simt(const AttentionArgs& a, int num_sms) {
 
 }  // namespace
 
+bool attention_rows_aligned16(const AttentionArgs& a) {
+  // Strides in elements: rows stay 16-byte aligned when they are multiples of 16 bytes.
+  const int64_t per16 = 16 / static_cast<int64_t>(dtype_size(a.dt));
+  auto ok = [&](const void* p, const int64_t* st) {
+    if (reinterpret_cast<uintptr_t>(p) % 16) return false;
+    for (int i = 0; i < 3; ++i)
+      if (st[i] % per16) return false;
+    return true;
+  };
+  return ok(a.q, a.q_strides) && ok(a.k, a.k_strides) && ok(a.v, a.v_strides);
+}
+
+void attention_combine_splits(const AttentionArgs& a, const float* workspace, int splits, cudaStream_t stream) {
+  const Geometry g = make_geometry(a);
+  dispatch_act(a.dt, [&](auto t) {
+    using T = decltype(t);
+    attention_combine<T><<<dim3(static_cast<unsigned>(a.Lq), static_cast<unsigned>(a.B * a.H)), 64, 0, stream>>>(
+        workspace, splits, g, static_cast<T*>(a.out), a.lse);
+    check_launch("attention (combine splits)");
+  });
+}
+
 size_t attention_workspace_bytes(const AttentionArgs& a, int num_sms) {
-  if (use_wmma(a)) return 0;
+  const Kernel kernel = choose_kernel(a);
+  if (kernel == Kernel::Decode) return decode_workspace_bytes(a, num_sms);
+  if (kernel != Kernel::Simt) return 0;
   const SimtPlan p = plan_simt(a, num_sms);
   if (p.splits <= 1) return 0;
   return sizeof(float) * static_cast<size_t>(a.B * a.H * p.splits * a.Lq * (a.D + 2));
@@ -417,8 +462,11 @@ void attention(const AttentionArgs& a, void* workspace, int num_sms, cudaStream_
   DW_CHECK(a.D >= 1 && a.D <= 128, ErrorCode::Unsupported,
            "cuda attention: head_dim " + std::to_string(a.D) + " is not supported (at most 128)");
   DW_CHECK(a.B * a.H <= 65535, ErrorCode::Unsupported, "cuda attention: batch × heads above 65535");
+  const Kernel kernel = choose_kernel(a);
+  if (kernel == Kernel::Flash) return a.dt == DType::F16 ? flash_attention(a, stream) : flash_attention_f32(a, stream);
+  if (kernel == Kernel::Decode) return decode_attention(a, workspace, num_sms, stream);
   const Geometry g = make_geometry(a);
-  if (use_wmma(a)) {
+  if (kernel == Kernel::Wmma) {
     const bool vec = aligned16(a.q, a.q_strides) && aligned16(a.k, a.k_strides) && aligned16(a.v, a.v_strides);
     if (a.D == 64) vec ? launch_wmma<64, true>(a, g, stream) : launch_wmma<64, false>(a, g, stream);
     else vec ? launch_wmma<128, true>(a, g, stream) : launch_wmma<128, false>(a, g, stream);
@@ -439,12 +487,8 @@ void attention(const AttentionArgs& a, void* workspace, int num_sms, cudaStream_
     else
       attention_simt<T, 128><<<grid, p.warps * 32, 0, stream>>>(q, k, v, out, a.lse, g, p.chunk, ws);
     check_launch("attention (simt)");
-    if (p.splits > 1) {
-      attention_combine<T><<<dim3(static_cast<unsigned>(a.Lq), static_cast<unsigned>(a.B * a.H)), 64, 0, stream>>>(
-          ws, p.splits, g, out, a.lse);
-      check_launch("attention (combine splits)");
-    }
   });
+  if (p.splits > 1) attention_combine_splits(a, ws, p.splits, stream);
 }
 
 }  // namespace dw::cuda

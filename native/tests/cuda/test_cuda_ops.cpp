@@ -239,6 +239,8 @@ struct AttnCase {
   bool q_transposed;  // q is a [B, H, Lq, D] tensor transposed to [B, Lq, H, D]
 };
 
+// `path` is the DW_CUDA_ATTENTION value in force (attention_impl.h): "auto" (the default choice),
+// v1, v2, decode or simt; a forced version that does not apply to a case runs the SIMT kernel.
 void test_attention(DType dt, const char* path) {
   const AttnCase cases[] = {
       {2, 37, 37, 3, 64, false, false, false},  {2, 37, 37, 3, 64, true, false, true},
@@ -247,6 +249,12 @@ void test_attention(DType dt, const char* path) {
       {2, 1, 448, 3, 128, true, true, false},   {1, 3, 448, 2, 64, true, true, false},
       {1, 50, 50, 2, 40, false, false, false},  {1, 1, 17, 1, 40, true, false, false},
       {1, 16, 300, 2, 64, false, true, true},   {1, 300, 300, 1, 64, true, false, false},
+      // Several query and key tiles for v2 (128 queries per CTA at D = 64, 64 at D = 128; 64 keys).
+      {1, 200, 1000, 2, 64, true, false, false}, {2, 129, 257, 3, 128, false, false, true},
+      {1, 257, 700, 2, 128, true, false, false}, {1, 1500, 1500, 2, 64, false, false, true},
+      // The decode kernel: up to 4 queries, several key splits, big batch × heads.
+      {3, 4, 300, 5, 128, true, true, false},    {2, 2, 1000, 2, 64, false, false, false},
+      {1, 3, 100, 2, 32, true, false, false},    {16, 1, 448, 20, 64, true, true, false},
   };
   for (const AttnCase& c : cases) {
     const int64_t cap = c.kv_slice ? 448 + 13 : c.Lk;
@@ -401,12 +409,20 @@ int main(int argc, char** argv) {
     run(("softmax" + sfx).c_str(), [&] { test_softmax(dt); });
     run(("matmul" + sfx).c_str(), [&] { test_matmul(dt); });
     run(("conv1d" + sfx).c_str(), [&] { test_conv1d(dt); });
-    run(("attention" + sfx).c_str(), [&] { test_attention(dt, "default"); });
     run(("argmax/topk" + sfx).c_str(), [&] { test_argmax_topk(dt); });
   }
-  // The f16 cases again on the SIMT kernel the tensor-core kernel falls back to.
-  setenv("DW_CUDA_ATTENTION", "simt", 1);
-  run("attention f16 simt", [] { test_attention(DType::F16, "simt"); });
+  // Every attention case with every kernel version (v1 is f16 only). The default first, with any
+  // inherited DW_CUDA_ATTENTION cleared.
+  unsetenv("DW_CUDA_ATTENTION");
+  for (DType dt : {DType::F32, DType::F16}) {
+    for (const char* version : {"auto", "v1", "v2", "decode", "simt"}) {
+      if (dt == DType::F32 && std::strcmp(version, "v1") == 0) continue;
+      if (std::strcmp(version, "auto") == 0) unsetenv("DW_CUDA_ATTENTION");
+      else setenv("DW_CUDA_ATTENTION", version, 1);
+      const std::string name = std::string("attention ") + dn(dt) + " " + version;
+      run(name.c_str(), [&] { test_attention(dt, version); });
+    }
+  }
   unsetenv("DW_CUDA_ATTENTION");
   run("embedding", test_embedding);
   run("copy/concat", test_copy_concat);

@@ -1,0 +1,62 @@
+// Entry point of the model thread: one Engine, requests served one at a time.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Engine, type EngineInput, type EngineOptions } from './engine';
+import { serializeError } from './errors';
+import type { PipelineOptions } from './types';
+
+export type WorkerRequest =
+  | { type: 'transcribe'; id: number; input: EngineInput; options: EngineOptions }
+  | { type: 'abort'; id: number }
+  | { type: 'dispose' };
+
+const port = parentPort;
+if (!port) throw new Error('distil-whisper worker must run in a worker thread');
+const { modelDir, options, abortFlag } = workerData as {
+  modelDir: string;
+  options: Omit<PipelineOptions, 'inline'>;
+  /** Id of the request to abort, written by the caller's thread: generation runs without yielding to messages. */
+  abortFlag: Int32Array;
+};
+
+const aborts = new Map<number, AbortController>();
+let queue: Promise<void> = Promise.resolve();
+
+Engine.load(modelDir, options).then(
+  (engine) => {
+    port.postMessage({ type: 'ready' });
+    port.on('message', (msg: WorkerRequest) => {
+      if (msg.type === 'dispose') {
+        engine.dispose();
+        port.close();
+        return;
+      }
+      if (msg.type === 'abort') {
+        aborts.get(msg.id)?.abort();
+        return;
+      }
+      const controller = new AbortController();
+      aborts.set(msg.id, controller);
+      queue = queue.then(async () => {
+        try {
+          const result = await engine.transcribe(
+            msg.input,
+            msg.options,
+            (p) => {
+              if (Atomics.load(abortFlag, 0) === msg.id) controller.abort();
+              port.postMessage({ type: 'progress', id: msg.id, progress: p });
+            },
+            controller.signal,
+          );
+          port.postMessage({ type: 'result', id: msg.id, result });
+        } catch (e) {
+          port.postMessage({ type: 'error', id: msg.id, error: serializeError(e) });
+        } finally {
+          aborts.delete(msg.id);
+        }
+      });
+    });
+  },
+  (e: unknown) => {
+    port.postMessage({ type: 'load-error', error: serializeError(e) });
+  },
+);

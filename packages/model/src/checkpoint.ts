@@ -1,0 +1,406 @@
+// Hugging Face checkpoint directories: tensor names and shapes expected for a config (exactly
+// transformers' WhisperForConditionalGeneration / WhisperForCausalLM state dicts), loading
+// (single file or sharded), and saving.
+import { existsSync, mkdirSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { Tensor, type Device, type DType } from '@distil-whisper/kernels';
+
+import { parseWhisperConfig, whisperConfigToJson, type WhisperConfig } from './config';
+import { CheckpointError } from './errors';
+import {
+  generationConfigFromModelConfig,
+  generationConfigToJson,
+  parseGenerationConfig,
+  type WhisperGenerationConfig,
+} from './generation-config';
+import {
+  openForRead,
+  readHeaderFromFd,
+  readSafetensorsTensor,
+  safetensorsDType,
+  writeSafetensors,
+  writeTensorBytes,
+  type SafetensorsHeader,
+  type SafetensorsSource,
+} from './safetensors';
+
+/** Which transformers class a checkpoint's state dict belongs to. */
+export type CheckpointKind = 'encoder-decoder' | 'decoder-only';
+
+/** Expected name → shape of every tensor of a checkpoint. */
+export type TensorSpec = Map<string, number[]>;
+
+function attentionSpec(spec: TensorSpec, prefix: string, d: number): void {
+  // transformers' WhisperAttention: k_proj is created with bias=False.
+  spec.set(`${prefix}.k_proj.weight`, [d, d]);
+  for (const p of ['v_proj', 'q_proj', 'out_proj']) {
+    spec.set(`${prefix}.${p}.weight`, [d, d]);
+    spec.set(`${prefix}.${p}.bias`, [d]);
+  }
+}
+
+function layerNormSpec(spec: TensorSpec, prefix: string, d: number): void {
+  spec.set(`${prefix}.weight`, [d]);
+  spec.set(`${prefix}.bias`, [d]);
+}
+
+function ffnSpec(spec: TensorSpec, prefix: string, d: number, ffn: number): void {
+  spec.set(`${prefix}.fc1.weight`, [ffn, d]);
+  spec.set(`${prefix}.fc1.bias`, [ffn]);
+  spec.set(`${prefix}.fc2.weight`, [d, ffn]);
+  spec.set(`${prefix}.fc2.bias`, [d]);
+}
+
+/**
+ * Names and shapes of the tensors a checkpoint of this config holds, exactly as transformers
+ * names them. `proj_out.weight` is not listed: it is optional (tied to `embed_tokens`).
+ */
+export function expectedTensors(
+  config: WhisperConfig,
+  kind: CheckpointKind = 'encoder-decoder',
+): TensorSpec {
+  const d = config.dModel;
+  const spec: TensorSpec = new Map();
+  if (kind === 'encoder-decoder') {
+    spec.set('model.encoder.conv1.weight', [d, config.numMelBins, 3]);
+    spec.set('model.encoder.conv1.bias', [d]);
+    spec.set('model.encoder.conv2.weight', [d, d, 3]);
+    spec.set('model.encoder.conv2.bias', [d]);
+    spec.set('model.encoder.embed_positions.weight', [config.maxSourcePositions, d]);
+    for (let i = 0; i < config.encoderLayers; i++) {
+      const p = `model.encoder.layers.${i}`;
+      attentionSpec(spec, `${p}.self_attn`, d);
+      layerNormSpec(spec, `${p}.self_attn_layer_norm`, d);
+      ffnSpec(spec, p, d, config.encoderFfnDim);
+      layerNormSpec(spec, `${p}.final_layer_norm`, d);
+    }
+    layerNormSpec(spec, 'model.encoder.layer_norm', d);
+  }
+  spec.set('model.decoder.embed_tokens.weight', [config.vocabSize, d]);
+  spec.set('model.decoder.embed_positions.weight', [config.maxTargetPositions, d]);
+  for (let i = 0; i < config.decoderLayers; i++) {
+    const p = `model.decoder.layers.${i}`;
+    attentionSpec(spec, `${p}.self_attn`, d);
+    layerNormSpec(spec, `${p}.self_attn_layer_norm`, d);
+    attentionSpec(spec, `${p}.encoder_attn`, d);
+    layerNormSpec(spec, `${p}.encoder_attn_layer_norm`, d);
+    ffnSpec(spec, p, d, config.decoderFfnDim);
+    layerNormSpec(spec, `${p}.final_layer_norm`, d);
+  }
+  layerNormSpec(spec, 'model.decoder.layer_norm', d);
+  return spec;
+}
+
+/** Name of the optional untied output projection. */
+export const PROJ_OUT = 'proj_out.weight';
+
+/**
+ * Compares the tensors a checkpoint holds with those its config implies. Returns every
+ * missing, unexpected and mis-shaped tensor (empty when all is well).
+ */
+export function tensorProblems(
+  config: WhisperConfig,
+  kind: CheckpointKind,
+  found: ReadonlyMap<string, readonly number[]>,
+): string[] {
+  const spec = expectedTensors(config, kind);
+  spec.set(PROJ_OUT, [config.vocabSize, config.dModel]);
+  const problems: string[] = [];
+  for (const [name, shape] of spec) {
+    const got = found.get(name);
+    if (!got) {
+      if (name !== PROJ_OUT) problems.push(`missing tensor ${name} [${shape.join(', ')}]`);
+      continue;
+    }
+    if (got.length !== shape.length || got.some((v, i) => v !== shape[i]))
+      problems.push(`tensor ${name} has shape [${got.join(', ')}], expected [${shape.join(', ')}]`);
+  }
+  for (const name of found.keys()) if (!spec.has(name)) problems.push(`unexpected tensor ${name}`);
+  return problems;
+}
+
+/** Decides whether a state dict is transformers' WhisperForCausalLM (decoder only). */
+export function checkpointKind(config: WhisperConfig, names: Iterable<string>): CheckpointKind {
+  if (config.architectures.includes('WhisperForCausalLM')) return 'decoder-only';
+  let encoder = false;
+  let decoder = false;
+  for (const n of names) {
+    if (n.startsWith('model.encoder.')) encoder = true;
+    else if (n.startsWith('model.decoder.')) decoder = true;
+  }
+  return decoder && !encoder ? 'decoder-only' : 'encoder-decoder';
+}
+
+/** Options of {@link loadCheckpoint}. */
+export interface LoadCheckpointOptions {
+  /**
+   * Convert matrix weights (every tensor of rank ≥ 2) to this dtype while loading, one tensor at
+   * a time. Default: keep each tensor's stored dtype (F32 / F16 / BF16).
+   */
+  dtype?: 'f32' | 'f16' | 'bf16';
+  /** Device the weights are placed on. Default: the kernels' default device. */
+  device?: Device;
+}
+
+/** A loaded checkpoint: configs and every stored tensor by its transformers name. */
+export interface LoadedCheckpoint {
+  config: WhisperConfig;
+  generationConfig: WhisperGenerationConfig;
+  kind: CheckpointKind;
+  /** Tensors by name, in their stored dtype (or `options.dtype` for rank ≥ 2). Caller owns them. */
+  tensors: Map<string, Tensor>;
+}
+
+function readJson(path: string): unknown {
+  if (!existsSync(path)) throw new CheckpointError('FILE_NOT_FOUND', 'file not found', { path });
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new CheckpointError('CONFIG_INVALID', `not valid JSON: ${(err as Error).message}`, {
+      path,
+      cause: err,
+    });
+  }
+}
+
+/** Reads config.json (and generation_config.json when present) of a checkpoint directory. */
+export function readCheckpointConfigs(dir: string): {
+  config: WhisperConfig;
+  generationConfig: WhisperGenerationConfig;
+} {
+  const configPath = join(dir, 'config.json');
+  const config = parseWhisperConfig(readJson(configPath), configPath);
+  const genPath = join(dir, 'generation_config.json');
+  const generationConfig = existsSync(genPath)
+    ? parseGenerationConfig(readJson(genPath), config, genPath)
+    : generationConfigFromModelConfig(config);
+  return { config, generationConfig };
+}
+
+/** Opened, validated safetensors files of a checkpoint and which file holds each tensor. */
+interface OpenedWeights {
+  files: Array<{ fd: number; header: SafetensorsHeader }>;
+  where: Map<string, { fd: number; header: SafetensorsHeader }>;
+}
+
+function openWeights(dir: string): OpenedWeights {
+  const single = join(dir, 'model.safetensors');
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  const opened: OpenedWeights = { files: [], where: new Map() };
+  const open = (path: string): { fd: number; header: SafetensorsHeader } => {
+    const fd = openForRead(path);
+    try {
+      const file = { fd, header: readHeaderFromFd(fd, path) };
+      opened.files.push(file);
+      return file;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  };
+  try {
+    if (existsSync(single)) {
+      const file = open(single);
+      for (const name of file.header.tensors.keys()) opened.where.set(name, file);
+      return opened;
+    }
+    if (!existsSync(indexPath))
+      throw new CheckpointError(
+        'FILE_NOT_FOUND',
+        'no model.safetensors or model.safetensors.index.json in the checkpoint directory (only safetensors weights are supported)',
+        {
+          path: dir,
+        },
+      );
+    const index = readJson(indexPath) as { weight_map?: unknown };
+    const map = index?.weight_map;
+    if (
+      map === null ||
+      typeof map !== 'object' ||
+      Array.isArray(map) ||
+      !Object.values(map).every((v) => typeof v === 'string')
+    )
+      throw new CheckpointError(
+        'INDEX_INVALID',
+        'weight_map must map tensor names to shard file names',
+        { path: indexPath },
+      );
+    const shards = new Map<string, { fd: number; header: SafetensorsHeader }>();
+    const problems: string[] = [];
+    for (const shard of new Set(Object.values(map as Record<string, string>))) {
+      if (shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
+        problems.push(`shard name ${shard} must be a plain file name`);
+        continue;
+      }
+      shards.set(shard, open(join(dir, shard)));
+    }
+    for (const [name, shard] of Object.entries(map as Record<string, string>)) {
+      const file = shards.get(shard);
+      if (!file) continue;
+      if (!file.header.tensors.has(name))
+        problems.push(`${name} is mapped to ${shard}, which does not hold it`);
+      else opened.where.set(name, file);
+    }
+    for (const [shard, file] of shards)
+      for (const name of file.header.tensors.keys()) {
+        const owner = (map as Record<string, string>)[name];
+        if (owner === undefined)
+          problems.push(`${shard} holds ${name}, which the index does not list`);
+      }
+    if (problems.length > 0)
+      throw new CheckpointError(
+        'INDEX_INVALID',
+        `inconsistent sharded checkpoint: ${problems.join('; ')}`,
+        { problems, path: indexPath },
+      );
+    return opened;
+  } catch (err) {
+    for (const f of opened.files) closeSync(f.fd);
+    throw err;
+  }
+}
+
+/**
+ * Loads a Hugging Face Whisper checkpoint directory: config.json, generation_config.json
+ * (optional) and model.safetensors or a sharded model.safetensors.index.json. Every header is
+ * validated and every tensor name/shape checked against the config before any weight is read;
+ * then tensors are streamed one by one into native memory in their stored dtype.
+ *
+ * @throws {@link CheckpointError} `FILE_NOT_FOUND`, `CONFIG_INVALID`, `SAFETENSORS_INVALID`,
+ *   `INDEX_INVALID`, or `TENSORS_MISMATCH` listing every missing / unexpected / mis-shaped tensor.
+ */
+export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
+  const { config, generationConfig } = readCheckpointConfigs(dir);
+  const opened = openWeights(dir);
+  const tensors = new Map<string, Tensor>();
+  try {
+    const found = new Map<string, readonly number[]>();
+    const dtypeProblems: string[] = [];
+    for (const [name, file] of opened.where) {
+      const entry = file.header.tensors.get(name)!;
+      found.set(name, entry.shape);
+      if (entry.dtype !== 'F32' && entry.dtype !== 'F16' && entry.dtype !== 'BF16')
+        dtypeProblems.push(
+          `tensor ${name} has dtype ${entry.dtype}; weights must be F32, F16 or BF16`,
+        );
+    }
+    const kind = checkpointKind(config, found.keys());
+    const problems = [...tensorProblems(config, kind, found), ...dtypeProblems];
+    if (problems.length > 0)
+      throw new CheckpointError(
+        'TENSORS_MISMATCH',
+        `checkpoint tensors do not match config.json (${problems.length} problems): ${problems.join('; ')}`,
+        {
+          problems,
+          path: dir,
+        },
+      );
+    const read = options.device === undefined ? {} : { device: options.device };
+    for (const [name, file] of opened.where) {
+      let t = readSafetensorsTensor(file.fd, file.header, name, read);
+      if (options.dtype && t.rank >= 2 && t.dtype !== options.dtype) {
+        const cast = t.cast(options.dtype);
+        t.dispose();
+        t = cast;
+      }
+      tensors.set(name, t);
+    }
+    return { config, generationConfig, kind, tensors };
+  } catch (err) {
+    for (const t of tensors.values()) t.dispose();
+    throw err;
+  } finally {
+    for (const f of opened.files) closeSync(f.fd);
+  }
+}
+
+/** Options of {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /** Write every float tensor in this dtype. Default: each tensor's own dtype. */
+  dtype?: 'f32' | 'f16' | 'bf16';
+}
+
+const TORCH_DTYPE: Record<string, string> = { f32: 'float32', f16: 'float16', bf16: 'bfloat16' };
+
+/**
+ * Writes a Hugging Face checkpoint directory (config.json, generation_config.json,
+ * model.safetensors) that transformers and {@link loadCheckpoint} read back unchanged. Tensors
+ * are streamed to disk one at a time; sorted by name as transformers' `save_pretrained` does.
+ *
+ * @throws {@link CheckpointError} `WRITE_FAILED`, or `TENSORS_MISMATCH` when `tensors` do not
+ *   match `config`.
+ */
+export function saveCheckpoint(
+  dir: string,
+  checkpoint: {
+    config: WhisperConfig;
+    generationConfig: WhisperGenerationConfig;
+    tensors: ReadonlyMap<string, Tensor>;
+    kind?: CheckpointKind;
+  },
+  options: SaveCheckpointOptions = {},
+): void {
+  const { config, generationConfig, tensors } = checkpoint;
+  const kind = checkpoint.kind ?? checkpointKind(config, tensors.keys());
+  const problems = tensorProblems(
+    config,
+    kind,
+    new Map([...tensors].map(([n, t]) => [n, t.shape])),
+  );
+  if (problems.length > 0)
+    throw new CheckpointError('TENSORS_MISMATCH', `cannot save: ${problems.join('; ')}`, {
+      problems,
+      path: dir,
+    });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new CheckpointError(
+      'WRITE_FAILED',
+      `cannot create directory: ${(err as Error).message}`,
+      { path: dir, cause: err },
+    );
+  }
+  const names = [...tensors.keys()].sort();
+  const sources: SafetensorsSource[] = names.map((name) => {
+    const t = tensors.get(name)!;
+    const target = options.dtype;
+    if (!target || t.dtype === target) return { name, tensor: t };
+    // Cast lazily, one tensor at a time, so converted copies never accumulate.
+    return {
+      name,
+      dtype: safetensorsDType(target),
+      shape: t.shape,
+      write: (sink) => {
+        const c = t.cast(target);
+        try {
+          writeTensorBytes(c, sink);
+        } finally {
+          c.dispose();
+        }
+      },
+    };
+  });
+  const storedDtype: DType =
+    options.dtype ?? tensors.get('model.decoder.embed_tokens.weight')?.dtype ?? 'f32';
+  const json = whisperConfigToJson({
+    ...config,
+    torchDtype: TORCH_DTYPE[storedDtype] ?? config.torchDtype,
+  });
+  writeJson(join(dir, 'config.json'), json);
+  writeJson(join(dir, 'generation_config.json'), generationConfigToJson(generationConfig));
+  writeSafetensors(join(dir, 'model.safetensors'), sources, { format: 'pt' });
+}
+
+/** @internal */
+export function writeJson(path: string, value: unknown): void {
+  try {
+    writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+  } catch (err) {
+    throw new CheckpointError('WRITE_FAILED', `cannot write: ${(err as Error).message}`, {
+      path,
+      cause: err,
+    });
+  }
+}

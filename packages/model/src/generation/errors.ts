@@ -1,0 +1,29 @@
+/**
+ * Stable codes of {@link GenerationError}:
+ * - `INVALID_OPTION`: an option has an impossible value (e.g. `numBeams: 0`, an unknown task).
+ * - `UNSUPPORTED_LANGUAGE`: the language is not in the checkpoint's `lang_to_id` table.
+ * - `CONFIG_INCOMPLETE`: the generation config lacks a token id the requested feature needs.
+ * - `TOO_LONG`: prompt + prefix + `maxNewTokens` exceed the decoder's `max_target_positions`.
+ * - `ABORTED`: the caller's AbortSignal fired.
+ */
+export type GenerationErrorCode = 'INVALID_OPTION' | 'UNSUPPORTED_LANGUAGE' | 'CONFIG_INCOMPLETE' | 'TOO_LONG' | 'ABORTED';
+
+/**
+ * Generation cannot run with the given options and checkpoint.
+ *
+ * @example
+ * ```ts
+ * try { await generate(model, gen, { language: 'xx' }); }
+ * catch (e) { if (e instanceof GenerationError && e.code === 'UNSUPPORTED_LANGUAGE') console.error(e.message); }
+ * ```
+ */
+export class GenerationError extends Error {
+  override readonly name = 'GenerationError';
+  /** Stable machine-readable reason. */
+  readonly code: GenerationErrorCode;
+
+  constructor(code: GenerationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}

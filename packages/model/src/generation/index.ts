@@ -1,0 +1,21 @@
+/**
+ * Whisper generation with transformers' semantics, over any decoder that implements
+ * {@link GenerationModel}. Re-exported from the package entry point.
+ */
+export type { DecoderSession, GenerationModel } from './types';
+export { GenerationError, type GenerationErrorCode } from './errors';
+export { generate, detectLanguage, resolveMaxLength, type GenerateOptions, type GenerationResult } from './generate';
+export { planPrefix, languageTokenId, type PrefixPlan, type PrefixRequest, type WhisperTaskName } from './prefix';
+export {
+  applyTimestampRules,
+  processLogits,
+  suppress,
+  warpForSampling,
+  type ProcessorSettings,
+  type TimestampRuleIds,
+} from './logits-processors';
+export { beamSearch, sampleSearch, type BeamSettings, type SampleSettings, type SearchOutput, type SearchSettings } from './search';
+export { needsFallback, tokenCompressionRatio, textCompressionRatio, type FallbackDecision, type FallbackThresholds } from './quality';
+export { splitSegments, TIMESTAMP_PRECISION, type SegmentSplit, type TimedSegment } from './segments';
+export { SeededRandom } from './rng';
+export { whisperGenerationModel } from './whisper-adapter';

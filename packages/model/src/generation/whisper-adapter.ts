@@ -1,0 +1,38 @@
+// Binds WhisperModel's decoder (KV-cached DecoderState) to the GenerationModel interface.
+import type { EncoderOutput, WhisperModel } from '../model';
+import type { DecoderSession, GenerationModel } from './types';
+
+/**
+ * A {@link GenerationModel} over encoded windows of a {@link WhisperModel}. The encoder output
+ * stays owned by the caller (dispose it after generation).
+ *
+ * @example
+ * ```ts
+ * const enc = model.encode(features, 2);
+ * try { const results = await generate(whisperGenerationModel(model, enc), model.generationConfig, { language: 'en' }); }
+ * finally { enc.dispose(); }
+ * ```
+ */
+export function whisperGenerationModel(model: WhisperModel, encoderOutput: EncoderOutput): GenerationModel {
+  return {
+    vocabSize: model.vocabSize,
+    maxTargetPositions: model.config.maxTargetPositions,
+    batchSize: encoderOutput.batch,
+    startSession(audioIndex: readonly number[]): DecoderSession {
+      const state = model.createDecoderState(encoderOutput, { rows: audioIndex });
+      return {
+        decode(tokens) {
+          const out = model.decode(state, tokens);
+          const v = out.vocabSize;
+          return Array.from({ length: out.batch }, (_, r) => out.logits.subarray(r * v, (r + 1) * v));
+        },
+        reorder(indices) {
+          state.reorder(indices);
+        },
+        dispose() {
+          state.dispose();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * @distil-whisper/model — Whisper / Distil-Whisper checkpoints and graph: typed config.json and
+ * generation_config.json, a strict safetensors reader/writer, the encoder-decoder with a
+ * preallocated KV cache and once-per-window cross-attention K/V, and random-weight checkpoints.
+ *
+ * Generation with transformers' semantics (forced prefix, logits processors, greedy / beam search /
+ * sampling, temperature fallback, timestamps, language detection) runs on top of
+ * {@link WhisperModel.decode}: see {@link generate} and {@link whisperGenerationModel}.
+ * @packageDocumentation
+ */
+export { WhisperModel, EncoderOutput, DecoderState } from './model';
+export type {
+  LoadOptions,
+  DecoderStateOptions,
+  DecodeOptions,
+  DecoderOutput,
+  CrossAttentionWeights,
+} from './model';
+export { greedyDecode } from './greedy';
+export type { GreedyDecodeOptions } from './greedy';
+export { parseWhisperConfig, whisperConfigToJson, headDims } from './config';
+export type { WhisperConfig } from './config';
+export {
+  parseGenerationConfig,
+  generationConfigToJson,
+  generationConfigFromModelConfig,
+} from './generation-config';
+export type { WhisperGenerationConfig } from './generation-config';
+export {
+  loadCheckpoint,
+  saveCheckpoint,
+  readCheckpointConfigs,
+  expectedTensors,
+  tensorProblems,
+  checkpointKind,
+  PROJ_OUT,
+} from './checkpoint';
+export type {
+  CheckpointKind,
+  TensorSpec,
+  LoadCheckpointOptions,
+  LoadedCheckpoint,
+  SaveCheckpointOptions,
+} from './checkpoint';
+export {
+  readSafetensorsHeader,
+  readSafetensorsTensor,
+  writeSafetensors,
+  safetensorsDType,
+  safetensorsDTypeSize,
+  MAX_HEADER_BYTES,
+} from './safetensors';
+export type {
+  SafetensorsHeader,
+  SafetensorsEntry,
+  SafetensorsSource,
+  SafetensorsDType,
+  ReadTensorOptions,
+} from './safetensors';
+export { createRandomCheckpoint } from './random';
+export type { CreateRandomCheckpointOptions, RandomCheckpoint } from './random';
+export {
+  PRESETS,
+  LANGUAGE_CODES,
+  specialTokenLayout,
+  vocabularyVariant,
+  defaultGenerationConfig,
+} from './presets';
+export type { PresetName, WhisperDims, VocabularyVariant, SpecialTokenLayout } from './presets';
+export { CheckpointError, ModelError } from './errors';
+export type { CheckpointErrorCode, ModelErrorCode } from './errors';
+export * from './generation';

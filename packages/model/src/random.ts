@@ -1,0 +1,334 @@
+// Random-weight checkpoints of any dims, written straight to disk in Hugging Face layout. Values
+// come from a seeded generator per tensor and are streamed in chunks, so even large-v3 (≈3 GB in
+// f16) never sits in memory.
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { expectedTensors, writeJson } from './checkpoint';
+import { parseWhisperConfig, whisperConfigToJson, type WhisperConfig } from './config';
+import { CheckpointError } from './errors';
+import { generationConfigToJson } from './generation-config';
+import {
+  defaultGenerationConfig,
+  PRESETS,
+  vocabularyVariant,
+  type PresetName,
+  type WhisperDims,
+} from './presets';
+import { writeSafetensors, type SafetensorsDType, type SafetensorsSource } from './safetensors';
+
+/** Options of {@link createRandomCheckpoint}. */
+export interface CreateRandomCheckpointOptions {
+  /** Output directory (created when missing; existing files are overwritten). */
+  outDir: string;
+  /** Built-in dims. Default: `'tiny'`. */
+  preset?: PresetName;
+  /** Dims overriding the preset's (any subset), e.g. `{ dModel: 64, encoderLayers: 2 }`. */
+  dims?: Partial<WhisperDims>;
+  /** Stored dtype of every tensor. Default: `'f32'`. */
+  dtype?: 'f32' | 'f16' | 'bf16';
+  /** Seed of the generator: same seed and dims → byte-identical files. Default: 0. */
+  seed?: number;
+  /**
+   * Tokenizer folder to copy (tokenizer.json, vocab.json, merges.txt, ...): a path, `false` for
+   * none, or undefined to look for `shared/reference/tokenizers/<en|multilingual-v2|multilingual-v3>`
+   * (the variant implied by the vocabulary size) under `DW_REFERENCE_DIR` or a parent directory.
+   */
+  tokenizerDir?: string | false;
+  /** Write a WhisperForCausalLM (decoder-only) checkpoint. Default: false. */
+  decoderOnly?: boolean;
+}
+
+/** Result of {@link createRandomCheckpoint}. */
+export interface RandomCheckpoint {
+  dir: string;
+  config: WhisperConfig;
+  /** Size of model.safetensors in bytes. */
+  weightBytes: number;
+  /** Tokenizer folder copied, or undefined when none was. */
+  tokenizerDir: string | undefined;
+}
+
+const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+  'special_tokens_map.json',
+  'tokenizer_config.json',
+  'normalizer.json',
+];
+
+/** Initial xorshift32 state of one tensor's stream (splitmix-style hash of seed and stream). */
+function streamState(seed: number, stream: number): number {
+  let h =
+    (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 0x632be5ab, 0xc2b2ae35)) | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h === 0 ? 0x1234567 : h;
+}
+
+/** Round-to-nearest-even f32 → f16 bit patterns. */
+function toF16(src: Float32Array, dst: Uint16Array): void {
+  const u = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const e = (x >>> 23) & 0xff;
+    let m = x & 0x7fffff;
+    if (e === 0xff) {
+      dst[i] = sign | 0x7c00 | (m ? 0x200 : 0);
+      continue;
+    }
+    const he = e - 127 + 15;
+    if (he >= 31) {
+      dst[i] = sign | 0x7c00;
+    } else if (he <= 0) {
+      if (he < -10) {
+        dst[i] = sign;
+        continue;
+      }
+      m |= 0x800000;
+      const shift = 14 - he;
+      let half = m >>> shift;
+      const rem = m & ((1 << shift) - 1);
+      const mid = 1 << (shift - 1);
+      if (rem > mid || (rem === mid && half & 1)) half++;
+      dst[i] = sign | half;
+    } else {
+      let half = (he << 10) | (m >>> 13);
+      const rem = m & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+      dst[i] = sign | half;
+    }
+  }
+}
+
+function toBF16(src: Float32Array, dst: Uint16Array): void {
+  const u = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i]!;
+    dst[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+  }
+}
+
+/** How the values of a tensor are drawn. */
+type Init =
+  | { kind: 'uniform'; center: number; halfWidth: number }
+  | { kind: 'sinusoids'; length: number; channels: number };
+
+function initFor(name: string, shape: number[]): Init {
+  if (name === 'model.encoder.embed_positions.weight')
+    return { kind: 'sinusoids', length: shape[0]!, channels: shape[1]! };
+  // Uniform with std 0.02 (transformers' init_std); LayerNorm gains around 1.
+  const std = 0.02;
+  const halfWidth = std * Math.sqrt(3);
+  if (/layer_norm\.weight$/.test(name)) return { kind: 'uniform', center: 1, halfWidth: 0.1 };
+  return { kind: 'uniform', center: 0, halfWidth };
+}
+
+/** Whisper's sinusoidal position table (openai/whisper `sinusoids`), row `r` of `channels`. */
+function sinusoidRow(r: number, channels: number, out: Float32Array, at: number): void {
+  const half = channels / 2;
+  const inc = Math.log(10000) / (half - 1);
+  for (let i = 0; i < half; i++) {
+    const t = r * Math.exp(-inc * i);
+    out[at + i] = Math.sin(t);
+    out[at + half + i] = Math.cos(t);
+  }
+}
+
+const CHUNK = 1 << 20;
+
+function randomSource(
+  name: string,
+  shape: number[],
+  dtype: SafetensorsDType,
+  seed: number,
+  stream: number,
+): SafetensorsSource {
+  const init = initFor(name, shape);
+  const total = shape.reduce((a, b) => a * b, 1);
+  return {
+    name,
+    dtype,
+    shape,
+    write: (sink) => {
+      let state = streamState(seed, stream);
+      const rowLen = shape[shape.length - 1] ?? 1;
+      const chunk = Math.max(rowLen, Math.floor(CHUNK / rowLen) * rowLen);
+      const f32 = new Float32Array(Math.min(chunk, total));
+      const half = dtype === 'F32' ? undefined : new Uint16Array(f32.length);
+      for (let done = 0; done < total; done += chunk) {
+        const n = Math.min(chunk, total - done);
+        const view = f32.subarray(0, n);
+        if (init.kind === 'sinusoids') {
+          for (let i = 0; i < n; i += init.channels)
+            sinusoidRow((done + i) / init.channels, init.channels, view, i);
+        } else {
+          // xorshift32 inlined: the generator is the hot loop when writing GB-sized checkpoints.
+          const scaleBits = (2 * init.halfWidth) / 4294967296;
+          const low = init.center - init.halfWidth;
+          let x = state;
+          for (let i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >>> 17;
+            x ^= x << 5;
+            view[i] = low + (x >>> 0) * scaleBits;
+          }
+          state = x;
+        }
+        if (!half) sink(new Uint8Array(view.buffer, 0, n * 4));
+        else {
+          const h = half.subarray(0, n);
+          if (dtype === 'F16') toF16(view, h);
+          else toBF16(view, h);
+          sink(new Uint8Array(h.buffer, 0, n * 2));
+        }
+      }
+    },
+  };
+}
+
+function findReferenceTokenizer(variant: string): string | undefined {
+  const candidates: string[] = [];
+  if (process.env.DW_REFERENCE_DIR)
+    candidates.push(join(resolve(process.env.DW_REFERENCE_DIR), 'tokenizers', variant));
+  const starts = [process.cwd(), dirname(fileURLToPath(import.meta.url))];
+  for (const start of starts) {
+    let dir = resolve(start);
+    for (;;) {
+      candidates.push(join(dir, 'shared', 'reference', 'tokenizers', variant));
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return candidates.find((c) => existsSync(join(c, 'tokenizer.json')));
+}
+
+/**
+ * Writes a random-weight Whisper checkpoint directory in Hugging Face layout: config.json with
+ * the preset's real dims (or custom ones), generation_config.json with the vocabulary's real
+ * special tokens and suppress lists, preprocessor_config.json, model.safetensors (streamed;
+ * deterministic for a seed), and a copy of the matching tokenizer files.
+ *
+ * @throws {@link CheckpointError} `CONFIG_INVALID` for impossible dims, `FILE_NOT_FOUND` for a
+ *   missing `tokenizerDir`, `WRITE_FAILED` when the directory cannot be written.
+ * @example
+ * ```ts
+ * await createRandomCheckpoint({ preset: 'distil-small.en', dtype: 'f16', seed: 1, outDir: '/tmp/ds' });
+ * const model = WhisperModel.load('/tmp/ds');
+ * ```
+ */
+export function createRandomCheckpoint(options: CreateRandomCheckpointOptions): RandomCheckpoint {
+  const preset = options.preset ?? 'tiny';
+  const presetDims = PRESETS[preset];
+  if (!presetDims)
+    throw new CheckpointError(
+      'CONFIG_INVALID',
+      `unknown preset '${String(preset)}' (known: ${Object.keys(PRESETS).join(', ')})`,
+    );
+  const dims: WhisperDims = { ...presetDims, ...options.dims };
+  const dtype = options.dtype ?? 'f32';
+  const seed = options.seed ?? 0;
+  const variant = vocabularyVariant(dims.vocabSize);
+  const eot = variant === undefined ? null : variant === 'en' ? 50256 : 50257;
+  const json: Record<string, unknown> = {
+    _name_or_path: `random-${preset}`,
+    activation_dropout: 0,
+    activation_function: 'gelu',
+    apply_spec_augment: false,
+    architectures: [options.decoderOnly ? 'WhisperForCausalLM' : 'WhisperForConditionalGeneration'],
+    attention_dropout: 0,
+    bos_token_id: eot,
+    classifier_proj_size: 256,
+    d_model: dims.dModel,
+    decoder_attention_heads: dims.decoderAttentionHeads,
+    decoder_ffn_dim: dims.decoderFfnDim,
+    decoder_layerdrop: 0,
+    decoder_layers: dims.decoderLayers,
+    decoder_start_token_id: eot === null ? null : eot + 1,
+    dropout: 0,
+    encoder_attention_heads: dims.encoderAttentionHeads,
+    encoder_ffn_dim: dims.encoderFfnDim,
+    encoder_layerdrop: 0,
+    encoder_layers: dims.encoderLayers,
+    eos_token_id: eot,
+    init_std: 0.02,
+    is_encoder_decoder: !options.decoderOnly,
+    max_source_positions: dims.maxSourcePositions,
+    max_target_positions: dims.maxTargetPositions,
+    median_filter_width: 7,
+    model_type: 'whisper',
+    num_hidden_layers: dims.encoderLayers,
+    num_mel_bins: dims.numMelBins,
+    pad_token_id: eot,
+    scale_embedding: false,
+    torch_dtype: { f32: 'float32', f16: 'float16', bf16: 'bfloat16' }[dtype],
+    use_cache: true,
+    use_weighted_layer_sum: false,
+    vocab_size: dims.vocabSize,
+  };
+  const config = parseWhisperConfig(json);
+  const outDir = resolve(options.outDir);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (err) {
+    throw new CheckpointError(
+      'WRITE_FAILED',
+      `cannot create directory: ${(err as Error).message}`,
+      { path: outDir, cause: err },
+    );
+  }
+  let tokenizerDir: string | undefined;
+  if (options.tokenizerDir !== false) {
+    if (typeof options.tokenizerDir === 'string') {
+      tokenizerDir = resolve(options.tokenizerDir);
+      if (
+        !existsSync(join(tokenizerDir, 'tokenizer.json')) &&
+        !existsSync(join(tokenizerDir, 'vocab.json'))
+      )
+        throw new CheckpointError(
+          'FILE_NOT_FOUND',
+          'tokenizer directory has neither tokenizer.json nor vocab.json',
+          { path: tokenizerDir },
+        );
+    } else if (variant) tokenizerDir = findReferenceTokenizer(variant);
+  }
+  writeJson(join(outDir, 'config.json'), whisperConfigToJson(config));
+  writeJson(
+    join(outDir, 'generation_config.json'),
+    generationConfigToJson(defaultGenerationConfig(config)),
+  );
+  writeJson(join(outDir, 'preprocessor_config.json'), {
+    chunk_length: 30,
+    feature_extractor_type: 'WhisperFeatureExtractor',
+    feature_size: dims.numMelBins,
+    hop_length: 160,
+    n_fft: 400,
+    n_samples: 480000,
+    nb_max_frames: 3000,
+    padding_side: 'right',
+    padding_value: 0.0,
+    processor_class: 'WhisperProcessor',
+    return_attention_mask: false,
+    sampling_rate: 16000,
+  });
+  const st: SafetensorsDType = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'BF16';
+  const spec = expectedTensors(config, options.decoderOnly ? 'decoder-only' : 'encoder-decoder');
+  const names = [...spec.keys()].sort();
+  const sources = names.map((name, i) => randomSource(name, spec.get(name)!, st, seed, i + 1));
+  const weights = join(outDir, 'model.safetensors');
+  writeSafetensors(weights, sources, { format: 'pt' });
+  if (tokenizerDir)
+    for (const f of TOKENIZER_FILES) {
+      const src = join(tokenizerDir, f);
+      if (existsSync(src)) copyFileSync(src, join(outDir, f));
+    }
+  return { dir: outDir, config, weightBytes: statSync(weights).size, tokenizerDir };
+}

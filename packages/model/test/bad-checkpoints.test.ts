@@ -1,0 +1,303 @@
+// Files that lie must give precise CheckpointErrors, never a crash or a partial model.
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { Tensor } from '@distil-whisper/kernels';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import {
+  CheckpointError,
+  loadCheckpoint,
+  parseGenerationConfig,
+  parseWhisperConfig,
+  readSafetensorsHeader,
+  WhisperModel,
+  writeSafetensors,
+} from '../src/index';
+import { smallCheckpoint, SMALL_DIMS, tempDir } from './helpers';
+
+const tmp = tempDir('bad');
+afterAll(() => tmp.cleanup());
+
+let counter = 0;
+/** Writes a safetensors file from a header (object or raw text) and data bytes. */
+function raw(header: unknown, data = new Uint8Array(0), lengthOverride?: bigint): string {
+  const text = typeof header === 'string' ? header : JSON.stringify(header);
+  const h = Buffer.from(text);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(lengthOverride ?? BigInt(h.length));
+  const path = join(tmp.dir, `f${counter++}.safetensors`);
+  writeFileSync(path, Buffer.concat([len, h, data]));
+  return path;
+}
+
+function failure(fn: () => unknown): CheckpointError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CheckpointError);
+    return e as CheckpointError;
+  }
+  throw new Error('expected a CheckpointError');
+}
+
+describe('safetensors headers that lie', () => {
+  const f32x4 = { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] };
+  it('accepts an honest file', () => {
+    const h = readSafetensorsHeader(
+      raw({ a: f32x4, __metadata__: { format: 'pt' } }, new Uint8Array(16)),
+    );
+    expect(h.tensors.get('a')?.byteLength).toBe(16);
+  });
+  const cases: Array<[string, () => string, RegExp]> = [
+    [
+      'size ≠ shape × dtype',
+      () => raw({ a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, new Uint8Array(16)),
+      /needs 16 bytes but data_offsets span 12/,
+    ],
+    [
+      'offsets beyond the file',
+      () => raw({ a: f32x4 }, new Uint8Array(8)),
+      /past the end of the data area/,
+    ],
+    [
+      'overlapping ranges',
+      () =>
+        raw(
+          {
+            a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+          },
+          new Uint8Array(16),
+        ),
+      /overlap/,
+    ],
+    [
+      'a long range overlapping a later one',
+      () =>
+        raw(
+          {
+            a: { dtype: 'U8', shape: [32], data_offsets: [0, 32] },
+            b: { dtype: 'U8', shape: [4], data_offsets: [4, 8] },
+            c: { dtype: 'U8', shape: [4], data_offsets: [20, 24] },
+          },
+          new Uint8Array(32),
+        ),
+      /c: bytes \[20, 24\) overlap a/,
+    ],
+    [
+      'absurd header length',
+      () => raw({ a: f32x4 }, new Uint8Array(16), 1n << 60n),
+      /exceeds the 100000000-byte limit/,
+    ],
+    [
+      'header length beyond the file',
+      () => raw({ a: f32x4 }, new Uint8Array(16), 5000n),
+      /runs past the end/,
+    ],
+    ['tiny header length', () => raw('{}', new Uint8Array(0), 1n), /too small/],
+    ['bad JSON', () => raw('{"a": {"dtype": "F32", ', new Uint8Array(16)), /not valid UTF-8 JSON/],
+    ['header not an object', () => raw('[1, 2]'), /not a JSON object/],
+    [
+      'unknown dtype',
+      () => raw({ a: { dtype: 'F33', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /unknown dtype "F33"/,
+    ],
+    [
+      'negative / fractional shape',
+      () => raw({ a: { dtype: 'F32', shape: [-1, 2.5], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /non-negative integers/,
+    ],
+    [
+      'reversed offsets',
+      () => raw({ a: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, new Uint8Array(8)),
+      /begin <= end/,
+    ],
+    [
+      'overflowing shape',
+      () =>
+        raw(
+          { a: { dtype: 'F64', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } },
+          new Uint8Array(8),
+        ),
+      /needs/,
+    ],
+  ];
+  it.each(cases)('%s', (_, make, message) => {
+    const e = failure(() => readSafetensorsHeader(make()));
+    expect(e.code).toBe('SAFETENSORS_INVALID');
+    expect(e.message).toMatch(message);
+  });
+  it('a file shorter than 8 bytes', () => {
+    const path = join(tmp.dir, 'short.safetensors');
+    writeFileSync(path, Buffer.from([1, 2, 3]));
+    expect(failure(() => readSafetensorsHeader(path)).message).toMatch(
+      /shorter than the 8-byte header length/,
+    );
+  });
+  it('lists every problem of a header at once', () => {
+    const e = failure(() =>
+      readSafetensorsHeader(
+        raw(
+          {
+            a: { dtype: 'X', shape: [1], data_offsets: [0, 4] },
+            b: { dtype: 'F32', shape: [3], data_offsets: [0, 4] },
+          },
+          new Uint8Array(4),
+        ),
+      ),
+    );
+    expect(e.problems).toHaveLength(2);
+  });
+  it('a truncated checkpoint fails to load with the file named', () => {
+    const dir = smallCheckpoint(join(tmp.dir, 'trunc'));
+    const full = join(dir, 'model.safetensors');
+    const bytes = readFileSync(full);
+    writeFileSync(full, bytes.subarray(0, bytes.length - 100));
+    const e = failure(() => WhisperModel.load(dir));
+    expect(e.code).toBe('SAFETENSORS_INVALID');
+    expect(e.path).toBe(full);
+  });
+});
+
+describe('configs with impossible values', () => {
+  it('reports every bad dim at once', () => {
+    const e = failure(() =>
+      parseWhisperConfig({
+        model_type: 'whisper',
+        d_model: 65,
+        encoder_attention_heads: 4,
+        decoder_attention_heads: 6,
+        decoder_layers: 0,
+        vocab_size: -3,
+        num_mel_bins: 1.5,
+        activation_function: 'relu',
+      }),
+    );
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.problems.join('\n')).toMatch(/divisible by encoder_attention_heads/);
+    expect(e.problems.join('\n')).toMatch(/divisible by decoder_attention_heads/);
+    expect(e.problems.join('\n')).toMatch(/decoder_layers must be positive/);
+    expect(e.problems.join('\n')).toMatch(/vocab_size must be positive/);
+    expect(e.problems.join('\n')).toMatch(/num_mel_bins must be an integer/);
+    expect(e.problems.join('\n')).toMatch(/activation_function 'relu'/);
+  });
+  it('rejects other model types, token ids outside the vocabulary and absurd sizes', () => {
+    expect(failure(() => parseWhisperConfig({ model_type: 'bert' })).message).toMatch(/model_type/);
+    expect(failure(() => parseWhisperConfig({ eos_token_id: 60000 })).message).toMatch(
+      /outside the vocabulary/,
+    );
+    expect(
+      failure(() =>
+        parseWhisperConfig({
+          d_model: 2 ** 30,
+          encoder_attention_heads: 1,
+          decoder_attention_heads: 1,
+        }),
+      ).message,
+    ).toMatch(/implausibly large/);
+    expect(failure(() => parseWhisperConfig([1])).code).toBe('CONFIG_INVALID');
+  });
+  it('checks generation_config.json against the model', () => {
+    const config = parseWhisperConfig({ ...snake(SMALL_DIMS) });
+    const e = failure(() =>
+      parseGenerationConfig(
+        { alignment_heads: [[5, 0]], suppress_tokens: [1, 9999], forced_decoder_ids: [[1]] },
+        config,
+      ),
+    );
+    expect(e.problems).toHaveLength(3);
+  });
+  it('a config.json that is not JSON, or missing', () => {
+    const dir = join(tmp.dir, 'badjson');
+    mkdirSync(dir, { recursive: true });
+    expect(failure(() => WhisperModel.load(dir)).code).toBe('FILE_NOT_FOUND');
+    writeFileSync(join(dir, 'config.json'), '{ d_model: 3');
+    expect(failure(() => WhisperModel.load(dir)).code).toBe('CONFIG_INVALID');
+  });
+});
+
+function snake(d: typeof SMALL_DIMS): Record<string, number> {
+  return {
+    d_model: d.dModel,
+    encoder_layers: d.encoderLayers,
+    decoder_layers: d.decoderLayers,
+    encoder_attention_heads: d.encoderAttentionHeads,
+    decoder_attention_heads: d.decoderAttentionHeads,
+    encoder_ffn_dim: d.encoderFfnDim,
+    decoder_ffn_dim: d.decoderFfnDim,
+    vocab_size: d.vocabSize,
+    num_mel_bins: d.numMelBins,
+  };
+}
+
+describe('tensors that do not match the config', () => {
+  it('reports every missing, unexpected and mis-shaped tensor in one error', () => {
+    const src = smallCheckpoint(join(tmp.dir, 'mm-src'));
+    const good = loadCheckpoint(src);
+    const dir = join(tmp.dir, 'mismatch');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(src, 'config.json'), join(dir, 'config.json'));
+    const extra = Tensor.from(new Float32Array(3), [3]);
+    const wrong = Tensor.from(new Float32Array(64 * 3), [64, 3]);
+    const sources = [...good.tensors]
+      .filter(
+        ([n]) =>
+          n !== 'model.encoder.layers.1.fc1.bias' &&
+          n !== 'model.decoder.layer_norm.weight' &&
+          n !== 'model.decoder.layers.0.encoder_attn.q_proj.weight',
+      )
+      .map(([name, tensor]) => ({ name, tensor }));
+    sources.push({ name: 'model.decoder.layers.0.encoder_attn.q_proj.weight', tensor: wrong });
+    sources.push({ name: 'model.decoder.layers.7.fc1.bias', tensor: extra });
+    sources.push({ name: 'model.encoder.layers.0.self_attn.k_proj.bias', tensor: extra });
+    writeSafetensors(join(dir, 'model.safetensors'), sources);
+    const e = failure(() => WhisperModel.load(dir));
+    expect(e.code).toBe('TENSORS_MISMATCH');
+    expect([...e.problems].sort()).toEqual(
+      [
+        'missing tensor model.encoder.layers.1.fc1.bias [128]',
+        'missing tensor model.decoder.layer_norm.weight [64]',
+        'tensor model.decoder.layers.0.encoder_attn.q_proj.weight has shape [64, 3], expected [64, 64]',
+        'unexpected tensor model.decoder.layers.7.fc1.bias',
+        'unexpected tensor model.encoder.layers.0.self_attn.k_proj.bias',
+      ].sort(),
+    );
+    for (const t of [...good.tensors.values(), extra, wrong]) t.dispose();
+  });
+  it('rejects weights of a dtype the graph cannot use', () => {
+    const dir = smallCheckpoint(join(tmp.dir, 'i64'));
+    const header = {
+      'model.decoder.layer_norm.bias': { dtype: 'I64', shape: [64], data_offsets: [0, 512] },
+    };
+    const path = raw(header, new Uint8Array(512));
+    copyFileSync(path, join(dir, 'model.safetensors'));
+    const e = failure(() => WhisperModel.load(dir));
+    expect(e.code).toBe('TENSORS_MISMATCH');
+    expect(e.problems.some((p) => /dtype I64/.test(p))).toBe(true);
+  });
+  it('sharded index inconsistencies', () => {
+    const dir = smallCheckpoint(join(tmp.dir, 'idx'));
+    renameSync(join(dir, 'model.safetensors'), join(dir, 'model-00001-of-00001.safetensors'));
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({
+        weight_map: { 'model.decoder.layer_norm.bias': 'model-00002-of-00002.safetensors' },
+      }),
+    );
+    expect(failure(() => WhisperModel.load(dir)).code).toBe('FILE_NOT_FOUND');
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { 'no.such.tensor': 'model-00001-of-00001.safetensors' } }),
+    );
+    const e = failure(() => WhisperModel.load(dir));
+    expect(e.code).toBe('INDEX_INVALID');
+    expect(e.problems.some((p) => /does not hold it/.test(p))).toBe(true);
+    expect(e.problems.some((p) => /which the index does not list/.test(p))).toBe(true);
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { a: '../escape.safetensors' } }),
+    );
+    expect(failure(() => WhisperModel.load(dir)).code).toBe('INDEX_INVALID');
+  });
+});
