@@ -4,7 +4,9 @@
 'use strict';
 const path = require('node:path');
 
-const addonPath = path.resolve(process.argv[2] || path.join(__dirname, '../../native/build/Release/dw_native.node'));
+const addonPath = path.resolve(
+  process.argv[2] || path.join(__dirname, '../../native/build/Release/dw_native.node'),
+);
 const addon = require(addonPath);
 const status = addon.cudaStatus();
 console.log('cudaStatus:', JSON.stringify(status));
@@ -12,7 +14,9 @@ if (!status.available) {
   console.log('node smoke: skipped: no CUDA device');
   process.exit(0);
 }
-const M = 33, K = 70, N = 45;
+const M = 33,
+  K = 70,
+  N = 45;
 const a = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37));
 const b = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i * 0.11));
 const bias = Float32Array.from({ length: N }, (_, i) => i / N);
@@ -37,5 +41,7 @@ try {
   errCode = e.code;
 }
 const ok = worst < 1e-3 && errCode === 'DEVICE_MISMATCH';
-console.log(`node smoke: cuda matmul max abs err ${worst.toExponential(2)}, device-mismatch error code ${errCode}: ${ok ? 'ok' : 'FAILED'}`);
+console.log(
+  `node smoke: cuda matmul max abs err ${worst.toExponential(2)}, device-mismatch error code ${errCode}: ${ok ? 'ok' : 'FAILED'}`,
+);
 process.exit(ok ? 0 : 1);

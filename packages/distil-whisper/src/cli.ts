@@ -16,7 +16,8 @@ function positiveInt(v: string): number {
 
 function temperatures(v: string): number[] {
   const xs = v.split(',').map(Number);
-  if (xs.some((x) => !(x >= 0))) throw new InvalidArgumentError('expected temperatures >= 0, comma-separated');
+  if (xs.some((x) => !(x >= 0)))
+    throw new InvalidArgumentError('expected temperatures >= 0, comma-separated');
   return xs;
 }
 
@@ -25,7 +26,12 @@ function progressLine(file: string): (p: TranscribeProgress) => void {
   const tty = process.stderr.isTTY;
   return (p) => {
     if (!tty) return;
-    const what = p.stage === 'decoder' ? `decoding, ${p.tokens ?? 0} tokens` : p.stage === 'done' ? 'done' : p.stage;
+    const what =
+      p.stage === 'decoder'
+        ? `decoding, ${p.tokens ?? 0} tokens`
+        : p.stage === 'done'
+          ? 'done'
+          : p.stage;
     process.stderr.write(`\r\x1b[K${basename(file)}: ${what}`);
     if (p.stage === 'done') process.stderr.write('\r\x1b[K');
   };
@@ -33,15 +39,23 @@ function progressLine(file: string): (p: TranscribeProgress) => void {
 
 export function buildProgram(): Command {
   const program = new Command();
-  program.name('distil-whisper').description('Whisper / Distil-Whisper speech recognition on CPU').showHelpAfterError();
+  program
+    .name('distil-whisper')
+    .description('Whisper / Distil-Whisper speech recognition on CPU')
+    .showHelpAfterError();
 
   program
     .command('transcribe')
     .description('transcribe audio files (WAV, FLAC, MP3, Ogg; at most 30 s each for now)')
     .argument('<file...>', 'audio files')
-    .requiredOption('-m, --model <dir>', 'checkpoint directory (config.json, model.safetensors, tokenizer)')
+    .requiredOption(
+      '-m, --model <dir>',
+      'checkpoint directory (config.json, model.safetensors, tokenizer)',
+    )
     .option('-l, --language <lang>', 'language code or name (default: detected)')
-    .addOption(new Option('--task <task>', 'transcribe or translate').choices(['transcribe', 'translate']))
+    .addOption(
+      new Option('--task <task>', 'transcribe or translate').choices(['transcribe', 'translate']),
+    )
     .option('-t, --timestamps', 'predict timestamps (timed segments)')
     .option('-b, --beams <n>', 'beam search width', positiveInt)
     .option('--temperature <list>', 'temperature or fallback ladder, e.g. 0,0.2,0.4', temperatures)
@@ -49,11 +63,18 @@ export function buildProgram(): Command {
     .option('--prompt <text>', 'previous text that conditions decoding')
     .option('--threads <n>', 'kernel threads', positiveInt)
     .option('--json', 'print JSON (same as --output-format json)')
-    .addOption(new Option('-f, --output-format <fmt>', 'output format').choices(['txt', 'json', 'srt', 'vtt']).default('txt'))
+    .addOption(
+      new Option('-f, --output-format <fmt>', 'output format')
+        .choices(['txt', 'json', 'srt', 'vtt'])
+        .default('txt'),
+    )
     .option('-o, --output-dir <dir>', 'write <file>.<fmt> there instead of printing')
     .action(async (files: string[], o: Record<string, unknown>) => {
       const format = (o.json ? 'json' : o.outputFormat) as OutputFormat;
-      const asr = await createPipeline(o.model as string, o.threads !== undefined ? { threads: o.threads as number } : {});
+      const asr = await createPipeline(
+        o.model as string,
+        o.threads !== undefined ? { threads: o.threads as number } : {},
+      );
       try {
         for (const file of files) {
           const result = await asr.transcribe(file, {
@@ -84,8 +105,14 @@ export function buildProgram(): Command {
   program
     .command('create-random')
     .description('write a random-weight checkpoint (for tests and benchmarks)')
-    .addOption(new Option('-p, --preset <name>', 'model dims').choices(Object.keys(PRESETS)).default('tiny'))
-    .addOption(new Option('-d, --dtype <dtype>', 'stored dtype').choices(['f32', 'f16', 'bf16']).default('f16'))
+    .addOption(
+      new Option('-p, --preset <name>', 'model dims').choices(Object.keys(PRESETS)).default('tiny'),
+    )
+    .addOption(
+      new Option('-d, --dtype <dtype>', 'stored dtype')
+        .choices(['f32', 'f16', 'bf16'])
+        .default('f16'),
+    )
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--seed <n>', 'random seed', (v) => Number(v), 0)
     .option('--tokenizer <dir>', 'tokenizer folder to copy (default: shared reference tokenizers)')
@@ -112,7 +139,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     await buildProgram().parseAsync([...argv]);
   } catch (e) {
     const err = e as { name?: string; code?: string; message?: string };
-    process.stderr.write(`distil-whisper: ${err.name ?? 'Error'}${err.code ? ` [${err.code}]` : ''}: ${err.message ?? String(e)}\n`);
+    process.stderr.write(
+      `distil-whisper: ${err.name ?? 'Error'}${err.code ? ` [${err.code}]` : ''}: ${err.message ?? String(e)}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -12,7 +12,13 @@ import {
 } from '@distil-whisper/model';
 import { toLanguageCode, WhisperTokenizer } from '@distil-whisper/tokenizer';
 import { TranscribeError } from './errors';
-import type { PipelineOptions, Segment, TranscribeOptions, TranscribeProgress, Transcription } from './types';
+import type {
+  PipelineOptions,
+  Segment,
+  TranscribeOptions,
+  TranscribeProgress,
+  Transcription,
+} from './types';
 
 /** What crosses into the engine: decoded-or-not audio plus plain options (no functions, no signal). */
 export type EngineInput = string | Uint8Array | { samples: Float32Array; sampleRate: number };
@@ -25,7 +31,10 @@ export class Engine {
     readonly features: WhisperFeatureExtractor,
   ) {}
 
-  static async load(modelDir: string, options: Omit<PipelineOptions, 'inline'> = {}): Promise<Engine> {
+  static async load(
+    modelDir: string,
+    options: Omit<PipelineOptions, 'inline'> = {},
+  ): Promise<Engine> {
     if (options.threads !== undefined) setNumThreads(options.threads);
     const model = WhisperModel.load(modelDir);
     try {
@@ -40,11 +49,20 @@ export class Engine {
     }
   }
 
-  async transcribe(input: EngineInput, options: EngineOptions, progress: (p: TranscribeProgress) => void, signal?: AbortSignal): Promise<Transcription> {
+  async transcribe(
+    input: EngineInput,
+    options: EngineOptions,
+    progress: (p: TranscribeProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<Transcription> {
     const fe = this.features.config;
     progress({ stage: 'audio' });
-    const source: AudioSource = typeof input === 'string' || input instanceof Uint8Array ? input : input;
-    const samples = await loadAudio(source, { sampleRate: fe.samplingRate, ...(signal ? { signal } : {}) });
+    const source: AudioSource =
+      typeof input === 'string' || input instanceof Uint8Array ? input : input;
+    const samples = await loadAudio(source, {
+      sampleRate: fe.samplingRate,
+      ...(signal ? { signal } : {}),
+    });
     const durationSeconds = samples.length / fe.samplingRate;
     if (samples.length > fe.nSamples)
       throw new TranscribeError(
@@ -62,12 +80,18 @@ export class Engine {
       let language: string | null = null;
       if (options.language !== undefined) {
         const code = toLanguageCode(options.language);
-        if (code === undefined) throw new TranscribeError('INVALID_INPUT', `unknown language '${options.language}'`);
+        if (code === undefined)
+          throw new TranscribeError('INVALID_INPUT', `unknown language '${options.language}'`);
         language = code;
       }
       if (!multilingual) {
-        if (language !== null && language !== 'en') throw new TranscribeError('INVALID_INPUT', `this English-only model cannot transcribe language '${language}'`);
-        if (options.task === 'translate') throw new TranscribeError('INVALID_INPUT', 'this English-only model cannot translate');
+        if (language !== null && language !== 'en')
+          throw new TranscribeError(
+            'INVALID_INPUT',
+            `this English-only model cannot transcribe language '${language}'`,
+          );
+        if (options.task === 'translate')
+          throw new TranscribeError('INVALID_INPUT', 'this English-only model cannot translate');
         language = null;
       }
       const genOptions: GenerateOptions = {
@@ -80,17 +104,26 @@ export class Engine {
         ...(options.lengthPenalty !== undefined ? { lengthPenalty: options.lengthPenalty } : {}),
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.compressionRatioThreshold !== undefined ? { compressionRatioThreshold: options.compressionRatioThreshold } : {}),
-        ...(options.logprobThreshold !== undefined ? { logprobThreshold: options.logprobThreshold } : {}),
-        ...(options.noSpeechThreshold !== undefined ? { noSpeechThreshold: options.noSpeechThreshold } : {}),
+        ...(options.compressionRatioThreshold !== undefined
+          ? { compressionRatioThreshold: options.compressionRatioThreshold }
+          : {}),
+        ...(options.logprobThreshold !== undefined
+          ? { logprobThreshold: options.logprobThreshold }
+          : {}),
+        ...(options.noSpeechThreshold !== undefined
+          ? { noSpeechThreshold: options.noSpeechThreshold }
+          : {}),
         ...(options.maxNewTokens !== undefined ? { maxNewTokens: options.maxNewTokens } : {}),
-        ...(options.prompt !== undefined ? { promptIds: this.tokenizer.promptIds(options.prompt) } : {}),
+        ...(options.prompt !== undefined
+          ? { promptIds: this.tokenizer.promptIds(options.prompt) }
+          : {}),
         ...(signal ? { signal } : {}),
       };
       const [result] = await generate(whisperGenerationModel(this.model, enc), gen, genOptions);
       if (!result) throw new TranscribeError('WORKER_FAILED', 'generation returned no result');
       const eot = this.tokenizer.special.eot;
-      const textOf = (ids: readonly number[]): string => this.tokenizer.decode(ids.filter((t) => t < eot));
+      const textOf = (ids: readonly number[]): string =>
+        this.tokenizer.decode(ids.filter((t) => t < eot));
       const segments: Segment[] = genOptions.returnTimestamps
         ? // A random or confused model may put timestamps past the end of the audio: clamp to it.
           result.segments.map((s) => ({

@@ -6,7 +6,8 @@
  * - `DISPOSED`: the pipeline was disposed.
  * - `ABORTED`: the caller's AbortSignal fired.
  */
-export type TranscribeErrorCode = 'AUDIO_TOO_LONG' | 'INVALID_INPUT' | 'WORKER_FAILED' | 'DISPOSED' | 'ABORTED';
+export type TranscribeErrorCode =
+  'AUDIO_TOO_LONG' | 'INVALID_INPUT' | 'WORKER_FAILED' | 'DISPOSED' | 'ABORTED';
 
 /**
  * A transcription request that cannot be served. Errors of the underlying packages
@@ -26,7 +27,11 @@ export class TranscribeError extends Error {
   /** Duration of the refused audio in seconds (`AUDIO_TOO_LONG` only). */
   readonly durationSeconds: number | undefined;
 
-  constructor(code: TranscribeErrorCode, message: string, options: { cause?: unknown; durationSeconds?: number } = {}) {
+  constructor(
+    code: TranscribeErrorCode,
+    message: string,
+    options: { cause?: unknown; durationSeconds?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.durationSeconds = options.durationSeconds;
@@ -59,11 +64,21 @@ export function serializeError(e: unknown): SerializedError {
 export function deserializeError(s: SerializedError, callerStack?: string): Error {
   let err: Error;
   if (s.name === 'TranscribeError' && s.code !== undefined) {
-    err = new TranscribeError(s.code as TranscribeErrorCode, s.message, s.durationSeconds === undefined ? {} : { durationSeconds: s.durationSeconds });
+    err = new TranscribeError(
+      s.code as TranscribeErrorCode,
+      s.message,
+      s.durationSeconds === undefined ? {} : { durationSeconds: s.durationSeconds },
+    );
   } else {
     err = new Error(s.message);
-    Object.defineProperty(err, 'name', { value: s.name, enumerable: false, configurable: true, writable: true });
-    if (s.code !== undefined) Object.defineProperty(err, 'code', { value: s.code, enumerable: true });
+    Object.defineProperty(err, 'name', {
+      value: s.name,
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+    if (s.code !== undefined)
+      Object.defineProperty(err, 'code', { value: s.code, enumerable: true });
   }
   err.stack = `${s.name}: ${s.message}\n    [model thread]${s.stack ? `\n${s.stack.split('\n').slice(1).join('\n')}` : ''}${callerStack ? `\n    [caller]\n${callerStack.split('\n').slice(1).join('\n')}` : ''}`;
   return err;

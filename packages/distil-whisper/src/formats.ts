@@ -28,7 +28,11 @@ export function formatTranscription(t: Transcription, format: OutputFormat): str
     case 'json':
       return `${JSON.stringify(t, null, 2)}\n`;
     case 'srt':
-      return t.segments.map((s, i) => `${i + 1}\n${clock(s.start, ',')} --> ${clock(s.end, ',')}\n${s.text.trim()}\n`).join('\n');
+      return t.segments
+        .map(
+          (s, i) => `${i + 1}\n${clock(s.start, ',')} --> ${clock(s.end, ',')}\n${s.text.trim()}\n`,
+        )
+        .join('\n');
     case 'vtt':
       return `WEBVTT\n\n${t.segments.map((s) => `${clock(s.start, '.')} --> ${clock(s.end, '.')}\n${s.text.trim()}\n`).join('\n')}`;
   }

@@ -4,6 +4,13 @@
  * @packageDocumentation
  */
 export { createPipeline, type Pipeline } from './pipeline';
-export type { PipelineOptions, Segment, TranscribeInput, TranscribeOptions, TranscribeProgress, Transcription } from './types';
+export type {
+  PipelineOptions,
+  Segment,
+  TranscribeInput,
+  TranscribeOptions,
+  TranscribeProgress,
+  Transcription,
+} from './types';
 export { TranscribeError, type TranscribeErrorCode } from './errors';
 export { formatTranscription, type OutputFormat } from './formats';

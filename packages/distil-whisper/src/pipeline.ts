@@ -6,7 +6,13 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine, type EngineInput, type EngineOptions } from './engine';
 import { deserializeError, TranscribeError, type SerializedError } from './errors';
-import type { PipelineOptions, TranscribeInput, TranscribeOptions, TranscribeProgress, Transcription } from './types';
+import type {
+  PipelineOptions,
+  TranscribeInput,
+  TranscribeOptions,
+  TranscribeProgress,
+  Transcription,
+} from './types';
 
 /** A loaded model ready to transcribe. Create with {@link createPipeline}; call {@link Pipeline.dispose} when done. */
 export interface Pipeline {
@@ -31,15 +37,28 @@ type Reply =
 function toEngineInput(input: TranscribeInput, options: TranscribeOptions): EngineInput {
   if (typeof input === 'string') return input;
   if (input instanceof URL) {
-    if (input.protocol !== 'file:') throw new TranscribeError('INVALID_INPUT', `only file: URLs can be read, got ${input.protocol}`);
+    if (input.protocol !== 'file:')
+      throw new TranscribeError(
+        'INVALID_INPUT',
+        `only file: URLs can be read, got ${input.protocol}`,
+      );
     return fileURLToPath(input);
   }
-  if (input instanceof Float32Array) return { samples: input, sampleRate: options.sampleRate ?? 16000 };
+  if (input instanceof Float32Array)
+    return { samples: input, sampleRate: options.sampleRate ?? 16000 };
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (typeof input === 'object' && input !== null && input.samples instanceof Float32Array && typeof input.sampleRate === 'number')
+  if (
+    typeof input === 'object' &&
+    input !== null &&
+    input.samples instanceof Float32Array &&
+    typeof input.sampleRate === 'number'
+  )
     return { samples: input.samples, sampleRate: input.sampleRate };
-  throw new TranscribeError('INVALID_INPUT', 'input must be a path, file: URL, Buffer/Uint8Array/ArrayBuffer of an audio file, Float32Array samples or { samples, sampleRate }');
+  throw new TranscribeError(
+    'INVALID_INPUT',
+    'input must be a path, file: URL, Buffer/Uint8Array/ArrayBuffer of an audio file, Float32Array samples or { samples, sampleRate }',
+  );
 }
 
 function engineOptions(o: TranscribeOptions): EngineOptions {
@@ -59,7 +78,11 @@ function spawnWorker(modelDir: string, options: PipelineOptions, abortFlag: Int3
   const tsxDir = require.resolve('tsx/package.json').replace(/package\.json$/, '');
   const api = pathToFileURL(`${tsxDir}dist/esm/api/index.mjs`).href;
   const code = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(code, { eval: true, workerData, execArgv: ['--conditions=@distil-whisper/source'] });
+  return new Worker(code, {
+    eval: true,
+    workerData,
+    execArgv: ['--conditions=@distil-whisper/source'],
+  });
 }
 
 /**
@@ -73,12 +96,24 @@ function spawnWorker(modelDir: string, options: PipelineOptions, abortFlag: Int3
  * await asr.dispose();
  * ```
  */
-export async function createPipeline(modelDir: string, options: PipelineOptions = {}): Promise<Pipeline> {
-  if (!existsSync(modelDir)) throw new TranscribeError('INVALID_INPUT', `model directory ${modelDir} does not exist`);
+export async function createPipeline(
+  modelDir: string,
+  options: PipelineOptions = {},
+): Promise<Pipeline> {
+  if (!existsSync(modelDir))
+    throw new TranscribeError('INVALID_INPUT', `model directory ${modelDir} does not exist`);
   if (options.inline) return inlinePipeline(await Engine.load(modelDir, options));
   const abortFlag = new Int32Array(new SharedArrayBuffer(4));
   const worker = spawnWorker(modelDir, options, abortFlag);
-  const pending = new Map<number, { resolve: (t: Transcription) => void; reject: (e: Error) => void; onProgress?: ((p: TranscribeProgress) => void) | undefined; stack?: string | undefined }>();
+  const pending = new Map<
+    number,
+    {
+      resolve: (t: Transcription) => void;
+      reject: (e: Error) => void;
+      onProgress?: ((p: TranscribeProgress) => void) | undefined;
+      stack?: string | undefined;
+    }
+  >();
   let disposed = false;
   let nextId = 1;
   const failAll = (e: Error): void => {
@@ -95,7 +130,12 @@ export async function createPipeline(modelDir: string, options: PipelineOptions 
         reject(deserializeError(m.error));
       }
     };
-    const onError = (e: Error): void => reject(new TranscribeError('WORKER_FAILED', `model thread failed to start: ${e.message}`, { cause: e }));
+    const onError = (e: Error): void =>
+      reject(
+        new TranscribeError('WORKER_FAILED', `model thread failed to start: ${e.message}`, {
+          cause: e,
+        }),
+      );
     worker.once('message', onMessage);
     worker.once('error', onError);
   });
@@ -109,23 +149,30 @@ export async function createPipeline(modelDir: string, options: PipelineOptions 
       else p.reject(deserializeError(m.error, p.stack));
     }
   });
-  worker.on('error', (e) => failAll(new TranscribeError('WORKER_FAILED', `model thread crashed: ${e.message}`, { cause: e })));
+  worker.on('error', (e) =>
+    failAll(
+      new TranscribeError('WORKER_FAILED', `model thread crashed: ${e.message}`, { cause: e }),
+    ),
+  );
   worker.on('exit', (code) => {
-    if (!disposed) failAll(new TranscribeError('WORKER_FAILED', `model thread exited with code ${code}`));
+    if (!disposed)
+      failAll(new TranscribeError('WORKER_FAILED', `model thread exited with code ${code}`));
   });
   // The worker must not keep the process alive while idle.
   worker.unref();
 
   return {
     transcribe(input, opts = {}) {
-      if (disposed) return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
+      if (disposed)
+        return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
       let engineInput: EngineInput;
       try {
         engineInput = toEngineInput(input, opts);
       } catch (e) {
         return Promise.reject(e);
       }
-      if (opts.signal?.aborted) return Promise.reject(new TranscribeError('ABORTED', 'transcription was aborted'));
+      if (opts.signal?.aborted)
+        return Promise.reject(new TranscribeError('ABORTED', 'transcription was aborted'));
       const id = nextId++;
       const stack = new Error().stack;
       return new Promise<Transcription>((resolve, reject) => {
@@ -153,13 +200,20 @@ export async function createPipeline(modelDir: string, options: PipelineOptions 
           },
           { once: true },
         );
-        worker.postMessage({ type: 'transcribe', id, input: engineInput, options: engineOptions(opts) });
+        worker.postMessage({
+          type: 'transcribe',
+          id,
+          input: engineInput,
+          options: engineOptions(opts),
+        });
       });
     },
     async dispose() {
       if (disposed) return;
       disposed = true;
-      failAll(new TranscribeError('DISPOSED', 'the pipeline was disposed while this request was pending'));
+      failAll(
+        new TranscribeError('DISPOSED', 'the pipeline was disposed while this request was pending'),
+      );
       await worker.terminate();
     },
   };
@@ -170,7 +224,12 @@ function inlinePipeline(engine: Engine): Pipeline {
   return {
     async transcribe(input, opts = {}) {
       if (disposed) throw new TranscribeError('DISPOSED', 'this pipeline was disposed');
-      return engine.transcribe(toEngineInput(input, opts), engineOptions(opts), (p) => opts.onProgress?.(p), opts.signal);
+      return engine.transcribe(
+        toEngineInput(input, opts),
+        engineOptions(opts),
+        (p) => opts.onProgress?.(p),
+        opts.signal,
+      );
     },
     async dispose() {
       if (!disposed) engine.dispose();

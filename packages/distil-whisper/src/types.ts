@@ -1,7 +1,13 @@
 // Public option and result types of the pipeline.
 
 /** Audio to transcribe: a file path or `file:` URL, the bytes of an audio file, or samples. */
-export type TranscribeInput = string | URL | Uint8Array | ArrayBuffer | Float32Array | { samples: Float32Array; sampleRate: number };
+export type TranscribeInput =
+  | string
+  | URL
+  | Uint8Array
+  | ArrayBuffer
+  | Float32Array
+  | { samples: Float32Array; sampleRate: number };
 
 /** Options of {@link Pipeline.transcribe}. */
 export interface TranscribeOptions {

@@ -33,7 +33,8 @@ export function backendInfo(): BackendInfo {
 /** Throws {@link CudaUnavailableError} (with the reason) unless the `cuda` backend can run. */
 export function requireCuda(): void {
   const status = native().cudaStatus();
-  if (!status.available) throw new CudaUnavailableError(status.reason.replace(/^cuda backend unavailable: /, ''));
+  if (!status.available)
+    throw new CudaUnavailableError(status.reason.replace(/^cuda backend unavailable: /, ''));
 }
 
 /**

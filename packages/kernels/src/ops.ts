@@ -21,7 +21,9 @@ export interface MatmulOptions {
  * converted on the fly (a model's weights are never upcast as a whole).
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-  return wrap(call(() => native().matmul(a.handle, b.handle, opt(options.bias), options.transB ?? false)));
+  return wrap(
+    call(() => native().matmul(a.handle, b.handle, opt(options.bias), options.transB ?? false)),
+  );
 }
 
 /** A Linear layer: `x · weightᵀ + bias`, with `weight` `[out, in]` as stored in checkpoints. */
@@ -77,7 +79,15 @@ export interface Conv1dOptions {
 /** 1-D convolution: `x` `[B, Cin, L]`, `w` `[Cout, Cin, K]` → `[B, Cout, (L + 2p − K) / stride + 1]`. */
 export function conv1d(x: Tensor, w: Tensor, options: Conv1dOptions = {}): Tensor {
   return wrap(
-    call(() => native().conv1d(x.handle, w.handle, opt(options.bias), options.stride ?? 1, options.padding ?? 1)),
+    call(() =>
+      native().conv1d(
+        x.handle,
+        w.handle,
+        opt(options.bias),
+        options.stride ?? 1,
+        options.padding ?? 1,
+      ),
+    ),
   );
 }
 
@@ -112,11 +122,23 @@ export interface AttentionResult {
  * materialised). `q` `[B, Lq, H, D]`, `k`/`v` `[B, Lk, H, D]`: reshape a `[B, L, H·D]` projection
  * to 4-D for free. `k`/`v` may be strided views, e.g. the filled part of a preallocated KV cache.
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): AttentionResult {
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions = {},
+): AttentionResult {
   const d = q.shape[q.rank - 1] ?? 1;
   const s = options.scale ?? 1 / Math.sqrt(d);
   const [out, lse] = call(() =>
-    native().attention(q.handle, k.handle, v.handle, s, options.causal ?? false, options.returnLse ?? false),
+    native().attention(
+      q.handle,
+      k.handle,
+      v.handle,
+      s,
+      options.causal ?? false,
+      options.returnLse ?? false,
+    ),
   );
   return lse ? { out: wrap(out), lse: wrap(lse) } : { out: wrap(out) };
 }
@@ -134,5 +156,12 @@ export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
 
 /** Joins tensors along `dim`; all other dims must match. */
 export function concat(inputs: readonly Tensor[], dim: number): Tensor {
-  return wrap(call(() => native().concat(inputs.map((t) => t.handle), dim)));
+  return wrap(
+    call(() =>
+      native().concat(
+        inputs.map((t) => t.handle),
+        dim,
+      ),
+    ),
+  );
 }

@@ -55,7 +55,9 @@ export function tidy<T>(fn: () => T): T {
   stack.pop();
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
-    throw new TypeError('tidy() does not accept async functions: the scope closes before the promise settles');
+    throw new TypeError(
+      'tidy() does not accept async functions: the scope closes before the promise settles',
+    );
   }
   const keep = new Set<unknown>();
   collect(result, keep);

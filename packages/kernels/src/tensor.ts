@@ -12,7 +12,8 @@ export interface ArrayForDType {
 }
 
 /** Data accepted by {@link Tensor.from}. */
-export type TensorData = Float32Array | Uint16Array | Int32Array | Int8Array | Uint8Array | readonly number[];
+export type TensorData =
+  Float32Array | Uint16Array | Int32Array | Int8Array | Uint8Array | readonly number[];
 
 /** Options for creating a tensor. */
 export interface TensorOptions {
@@ -26,7 +27,8 @@ let defaultDevice: Device = 'cpu';
 
 /** Sets the device new tensors are created on when no `device` option is given. */
 export function setDefaultDevice(device: Device): void {
-  if (device !== 'cpu' && device !== 'cuda') throw new KernelError('INVALID_ARGUMENT', `unknown device ${String(device)}`);
+  if (device !== 'cpu' && device !== 'cuda')
+    throw new KernelError('INVALID_ARGUMENT', `unknown device ${String(device)}`);
   defaultDevice = device;
 }
 
@@ -97,12 +99,20 @@ export class Tensor {
 
   /** A tensor of zeros. */
   static zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
-    return new Tensor(call(() => native().zeros([...shape], options.dtype ?? 'f32', options.device ?? defaultDevice)));
+    return new Tensor(
+      call(() =>
+        native().zeros([...shape], options.dtype ?? 'f32', options.device ?? defaultDevice),
+      ),
+    );
   }
 
   /** An uninitialised tensor (contents undefined): for outputs that will be fully written. */
   static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
-    return new Tensor(call(() => native().empty([...shape], options.dtype ?? 'f32', options.device ?? defaultDevice)));
+    return new Tensor(
+      call(() =>
+        native().empty([...shape], options.dtype ?? 'f32', options.device ?? defaultDevice),
+      ),
+    );
   }
 
   /** @internal The native handle; throws {@link DisposedError} after dispose(). */

@@ -21,7 +21,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** C[M,N] = A[M,K]·B[N,K]ᵀ + bias */
-export function linearRef(a: Float32Array, b: Float32Array, bias: Float32Array | null, M: number, N: number, K: number): Float64Array {
+export function linearRef(
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array | null,
+  M: number,
+  N: number,
+  K: number,
+): Float64Array {
   const c = new Float64Array(M * N);
   for (let i = 0; i < M; i++)
     for (let j = 0; j < N; j++) {
@@ -36,7 +43,8 @@ export function erf(x: number): number {
   // Series / continued fraction accurate to ~1e-15 for the test's range.
   const t = Math.abs(x);
   if (t < 3) {
-    let sum = t, term = t;
+    let sum = t,
+      term = t;
     for (let n = 1; n < 200; n++) {
       term *= (-t * t) / n;
       const add = term / (2 * n + 1);
@@ -54,8 +62,16 @@ export function erf(x: number): number {
 
 /** Naive attention on [B, L, H, D] layouts, causal bottom-right aligned. */
 export function attentionRef(
-  q: Float32Array, k: Float32Array, v: Float32Array,
-  B: number, Lq: number, Lk: number, H: number, D: number, scale: number, causal: boolean,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  B: number,
+  Lq: number,
+  Lk: number,
+  H: number,
+  D: number,
+  scale: number,
+  causal: boolean,
 ): Float64Array {
   const out = new Float64Array(B * Lq * H * D);
   for (let b = 0; b < B; b++)
@@ -65,7 +81,8 @@ export function attentionRef(
         const scores: number[] = [];
         for (let j = 0; j <= limit; j++) {
           let s = 0;
-          for (let d = 0; d < D; d++) s += q[((b * Lq + i) * H + h) * D + d]! * k[((b * Lk + j) * H + h) * D + d]!;
+          for (let d = 0; d < D; d++)
+            s += q[((b * Lq + i) * H + h) * D + d]! * k[((b * Lk + j) * H + h) * D + d]!;
           scores.push(s * scale);
         }
         const m = Math.max(...scores);

@@ -1,28 +1,55 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  add, backendInfo, CudaUnavailableError, DisposedError, getNumThreads, KernelError, keep, linear, requireCuda,
-  setNumThreads, Tensor, tidy,
+  add,
+  backendInfo,
+  CudaUnavailableError,
+  DisposedError,
+  getNumThreads,
+  KernelError,
+  keep,
+  linear,
+  requireCuda,
+  setNumThreads,
+  Tensor,
+  tidy,
 } from '@distil-whisper/kernels';
 
 describe('Tensor storage', () => {
   it('round-trips every dtype', () => {
     tidy(() => {
-      expect(Array.from(Tensor.from(new Float32Array([1.5, -2]), [2]).toArray())).toEqual([1.5, -2]);
+      expect(Array.from(Tensor.from(new Float32Array([1.5, -2]), [2]).toArray())).toEqual([
+        1.5, -2,
+      ]);
       expect(Array.from(Tensor.from(new Int32Array([7, -9]), [2]).toArray())).toEqual([7, -9]);
-      expect(Array.from(Tensor.from(new Int8Array([-128, 127]), [2], { dtype: 'i8' }).toArray())).toEqual([-128, 127]);
+      expect(
+        Array.from(Tensor.from(new Int8Array([-128, 127]), [2], { dtype: 'i8' }).toArray()),
+      ).toEqual([-128, 127]);
       // 0x3c00 = 1.0 in f16, 0x3f80 = 1.0 in bf16
-      expect(Array.from(Tensor.from(new Uint16Array([0x3c00]), [1], { dtype: 'f16' }).toFloat32())).toEqual([1]);
-      expect(Array.from(Tensor.from(new Uint16Array([0x3f80]), [1], { dtype: 'bf16' }).toFloat32())).toEqual([1]);
-      expect(Array.from(Tensor.from([0.5, 65504], [2], { dtype: 'f16' }).toFloat32())).toEqual([0.5, 65504]);
+      expect(
+        Array.from(Tensor.from(new Uint16Array([0x3c00]), [1], { dtype: 'f16' }).toFloat32()),
+      ).toEqual([1]);
+      expect(
+        Array.from(Tensor.from(new Uint16Array([0x3f80]), [1], { dtype: 'bf16' }).toFloat32()),
+      ).toEqual([1]);
+      expect(Array.from(Tensor.from([0.5, 65504], [2], { dtype: 'f16' }).toFloat32())).toEqual([
+        0.5, 65504,
+      ]);
     });
   });
 
   it('casts round to nearest even and saturate to integers', () => {
     tidy(() => {
-      const x = Tensor.from(new Float32Array([1 + 2 ** -11, 1 + 3 * 2 ** -11, 300, -300, NaN]), [5]);
-      expect(Array.from(x.slice(0, 0, 2).contiguous().cast('f16').toArray())).toEqual([0x3c00, 0x3c02]);
-      expect(Array.from(x.slice(0, 2, 5).contiguous().cast('i8').toArray())).toEqual([127, -128, 0]);
+      const x = Tensor.from(
+        new Float32Array([1 + 2 ** -11, 1 + 3 * 2 ** -11, 300, -300, NaN]),
+        [5],
+      );
+      expect(Array.from(x.slice(0, 0, 2).contiguous().cast('f16').toArray())).toEqual([
+        0x3c00, 0x3c02,
+      ]);
+      expect(Array.from(x.slice(0, 2, 5).contiguous().cast('i8').toArray())).toEqual([
+        127, -128, 0,
+      ]);
     });
   });
 
@@ -66,7 +93,10 @@ describe('typed errors for bad input (never reaching native memory unchecked)', 
       expectCode(() => a.transpose(0, 1).reshape([6]), 'INVALID_ARGUMENT');
       expectCode(() => Tensor.zeros([-1]), 'INVALID_ARGUMENT');
       expectCode(() => Tensor.zeros([2 ** 40, 2 ** 10]), 'OUT_OF_MEMORY');
-      expectCode(() => Tensor.from(new Float32Array(1), [1], { dtype: 'q4' as never }), 'INVALID_ARGUMENT');
+      expectCode(
+        () => Tensor.from(new Float32Array(1), [1], { dtype: 'q4' as never }),
+        'INVALID_ARGUMENT',
+      );
       expectCode(() => linear({} as Tensor, a), 'INVALID_ARGUMENT');
     });
   });

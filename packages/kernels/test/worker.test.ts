@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 // to run models in worker threads, several of which may use the kernels at once.
 describe('worker threads', () => {
   it('loads the addon in two workers at once and computes there while the main thread stays responsive', async () => {
-    const addonPath = new URL('../../../native/build/Release/dw_native.node', import.meta.url).pathname;
+    const addonPath = new URL('../../../native/build/Release/dw_native.node', import.meta.url)
+      .pathname;
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
       const n = require(workerData);

@@ -21,10 +21,12 @@ export class FakeModel implements GenerationModel {
     return {
       decode: (tokens) => {
         this.decodeCalls++;
-        if (tokens.length !== rows.length) throw new Error(`decode got ${tokens.length} rows, session has ${rows.length}`);
+        if (tokens.length !== rows.length)
+          throw new Error(`decode got ${tokens.length} rows, session has ${rows.length}`);
         return rows.map((row, i) => {
           row.seq.push(...(tokens[i] as number[]));
-          if (row.seq.length > this.maxTargetPositions) throw new Error('sequence beyond max_target_positions');
+          if (row.seq.length > this.maxTargetPositions)
+            throw new Error('sequence beyond max_target_positions');
           return this.fn(row.audio, row.seq);
         });
       },

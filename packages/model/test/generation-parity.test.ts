@@ -5,7 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WhisperModel } from '../src';
-import { generate, whisperGenerationModel, type GenerateOptions, type GenerationResult } from '../src/generation';
+import {
+  generate,
+  whisperGenerationModel,
+  type GenerateOptions,
+  type GenerationResult,
+} from '../src/generation';
 
 const FIXTURE = resolve(__dirname, '../../../tools/reference/generation/fixtures/tiny-gen');
 
@@ -18,7 +23,12 @@ interface Case {
 }
 interface Fixture {
   features: { batch: number; mels: number; frames: number; scale_offset: Array<[number, number]> };
-  greedy_measures: Array<{ tokens_with_eos: number[]; avg_logprob: number; compression_ratio: number; no_speech_prob: number }>;
+  greedy_measures: Array<{
+    tokens_with_eos: number[];
+    avg_logprob: number;
+    compression_ratio: number;
+    no_speech_prob: number;
+  }>;
   cases: Case[];
 }
 
@@ -59,67 +69,70 @@ function toOptions(o: Record<string, unknown>): GenerateOptions {
   return out;
 }
 
-describe.skipIf(!existsSync(join(FIXTURE, 'cases.json')))('generate() parity with transformers (tiny random Whisper)', () => {
-  let model: WhisperModel;
-  let fixture: Fixture;
-  let feats: Float32Array;
-  const run = async (options: GenerateOptions): Promise<GenerationResult[]> => {
-    const enc = model.encode(feats, fixture.features.batch);
-    try {
-      return await generate(whisperGenerationModel(model, enc), model.generationConfig, options);
-    } finally {
-      enc.dispose();
-    }
-  };
+describe.skipIf(!existsSync(join(FIXTURE, 'cases.json')))(
+  'generate() parity with transformers (tiny random Whisper)',
+  () => {
+    let model: WhisperModel;
+    let fixture: Fixture;
+    let feats: Float32Array;
+    const run = async (options: GenerateOptions): Promise<GenerationResult[]> => {
+      const enc = model.encode(feats, fixture.features.batch);
+      try {
+        return await generate(whisperGenerationModel(model, enc), model.generationConfig, options);
+      } finally {
+        enc.dispose();
+      }
+    };
 
-  beforeAll(() => {
-    fixture = JSON.parse(readFileSync(join(FIXTURE, 'cases.json'), 'utf8')) as Fixture;
-    model = WhisperModel.load(FIXTURE);
-    feats = features(fixture.features);
-  });
-  afterAll(() => model?.dispose());
-
-  it('greedy quality measures (average log-probability, compression ratio, no-speech probability)', async () => {
-    const rs = await run({ language: 'en', maxNewTokens: 24 });
-    fixture.greedy_measures.forEach((m, b) => {
-      const r = rs[b] as GenerationResult;
-      expect(r.tokens.concat(r.tokens.length < 24 ? [50257] : [])).toEqual(m.tokens_with_eos);
-      expect(r.avgLogprob).toBeCloseTo(m.avg_logprob, 3);
-      expect(r.compressionRatio).toBeCloseTo(m.compression_ratio, 6);
-      expect(r.noSpeechProb).toBeCloseTo(m.no_speech_prob, 6);
+    beforeAll(() => {
+      fixture = JSON.parse(readFileSync(join(FIXTURE, 'cases.json'), 'utf8')) as Fixture;
+      model = WhisperModel.load(FIXTURE);
+      feats = features(fixture.features);
     });
-  });
+    afterAll(() => model?.dispose());
 
-  const cases = existsSync(join(FIXTURE, 'cases.json'))
-    ? (JSON.parse(readFileSync(join(FIXTURE, 'cases.json'), 'utf8')) as Fixture).cases
-    : [];
-  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const rs = await run(toOptions(c.options));
-    const full = c.options.force_unique_generate_call === true;
-    rs.forEach((r, b) => {
-      const expected = c.sequences[b] as number[];
-      if (c.fell_back) {
-        // transformers returns nothing for a window skipped as silence (no fallback happens then).
-        if (expected.length === 0) {
-          expect(r.skipped, `item ${b} skipped`).toBe(true);
-          expect(r.tokens).toEqual([]);
+    it('greedy quality measures (average log-probability, compression ratio, no-speech probability)', async () => {
+      const rs = await run({ language: 'en', maxNewTokens: 24 });
+      fixture.greedy_measures.forEach((m, b) => {
+        const r = rs[b] as GenerationResult;
+        expect(r.tokens.concat(r.tokens.length < 24 ? [50257] : [])).toEqual(m.tokens_with_eos);
+        expect(r.avgLogprob).toBeCloseTo(m.avg_logprob, 3);
+        expect(r.compressionRatio).toBeCloseTo(m.compression_ratio, 6);
+        expect(r.noSpeechProb).toBeCloseTo(m.no_speech_prob, 6);
+      });
+    });
+
+    const cases = existsSync(join(FIXTURE, 'cases.json'))
+      ? (JSON.parse(readFileSync(join(FIXTURE, 'cases.json'), 'utf8')) as Fixture).cases
+      : [];
+    it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      const rs = await run(toOptions(c.options));
+      const full = c.options.force_unique_generate_call === true;
+      rs.forEach((r, b) => {
+        const expected = c.sequences[b] as number[];
+        if (c.fell_back) {
+          // transformers returns nothing for a window skipped as silence (no fallback happens then).
+          if (expected.length === 0) {
+            expect(r.skipped, `item ${b} skipped`).toBe(true);
+            expect(r.tokens).toEqual([]);
+            return;
+          }
+          expect(r.skipped).toBe(false);
+          expect(r.temperature !== 0, `item ${b} fallback`).toBe(c.fell_back[b]);
+          if (!c.fell_back[b]) expect(r.tokens).toEqual(expected);
           return;
         }
-        expect(r.skipped).toBe(false);
-        expect(r.temperature !== 0, `item ${b} fallback`).toBe(c.fell_back[b]);
-        if (!c.fell_back[b]) expect(r.tokens).toEqual(expected);
-        return;
-      }
-      if (full) expect([...r.prefix, ...r.tokens]).toEqual(expected);
-      else expect(r.tokens).toEqual(expected);
-      if (c.segments) {
-        const segs = c.segments[b] as Array<{ start: number; end: number; tokens: number[] }>;
-        expect(r.segments.map((s) => s.tokens)).toEqual(segs.map((s) => s.tokens));
-        r.segments.forEach((s, i) => {
-          expect(s.start).toBeCloseTo((segs[i] as { start: number }).start, 6);
-          expect(s.end).toBeCloseTo((segs[i] as { end: number }).end, 6);
-        });
-      }
+        if (full) expect([...r.prefix, ...r.tokens]).toEqual(expected);
+        else expect(r.tokens).toEqual(expected);
+        if (c.segments) {
+          const segs = c.segments[b] as Array<{ start: number; end: number; tokens: number[] }>;
+          expect(r.segments.map((s) => s.tokens)).toEqual(segs.map((s) => s.tokens));
+          r.segments.forEach((s, i) => {
+            expect(s.start).toBeCloseTo((segs[i] as { start: number }).start, 6);
+            expect(s.end).toBeCloseTo((segs[i] as { end: number }).end, 6);
+          });
+        }
+      });
     });
-  });
-});
+  },
+);

@@ -57,33 +57,66 @@ function config(over: Partial<WhisperGenerationConfig> = {}): WhisperGenerationC
 
 describe('planPrefix (forced decoder prefix)', () => {
   it('uses language and task, then <|notimestamps|>', () => {
-    expect(planPrefix(config(), { language: 'fr', task: 'translate', returnTimestamps: false }).tokens).toEqual([SOT, FR, TRANSLATE, NO_TS]);
-    expect(planPrefix(config(), { language: '<|en|>', returnTimestamps: true }).tokens).toEqual([SOT, EN, TRANSCRIBE]);
+    expect(
+      planPrefix(config(), { language: 'fr', task: 'translate', returnTimestamps: false }).tokens,
+    ).toEqual([SOT, FR, TRANSLATE, NO_TS]);
+    expect(planPrefix(config(), { language: '<|en|>', returnTimestamps: true }).tokens).toEqual([
+      SOT,
+      EN,
+      TRANSCRIBE,
+    ]);
   });
   it('follows legacy forced_decoder_ids and leaves a language slot when it holds null', () => {
-    const plan = planPrefix(config({ forcedDecoderIds: [[1, null], [2, TRANSCRIBE]] }), { returnTimestamps: false });
+    const plan = planPrefix(
+      config({
+        forcedDecoderIds: [
+          [1, null],
+          [2, TRANSCRIBE],
+        ],
+      }),
+      { returnTimestamps: false },
+    );
     expect(plan.tokens).toEqual([SOT, -1, TRANSCRIBE, NO_TS]);
     expect(plan.languageSlot).toBe(1);
-    const fixed = planPrefix(config({ forcedDecoderIds: [[1, EN], [2, TRANSCRIBE], [3, NO_TS]] }), { returnTimestamps: true });
+    const fixed = planPrefix(
+      config({
+        forcedDecoderIds: [
+          [1, EN],
+          [2, TRANSCRIBE],
+          [3, NO_TS],
+        ],
+      }),
+      { returnTimestamps: true },
+    );
     expect(fixed.tokens).toEqual([SOT, EN, TRANSCRIBE]);
   });
   it('asks for detection on a multilingual config without forced ids', () => {
     expect(planPrefix(config(), { returnTimestamps: false }).tokens).toEqual([SOT, -1, NO_TS]);
   });
   it('English-only configs take no language and refuse one', () => {
-    const en = config({ langToId: {}, taskToId: {}, isMultilingual: false, forcedDecoderIds: [[1, NO_TS]] });
+    const en = config({
+      langToId: {},
+      taskToId: {},
+      isMultilingual: false,
+      forcedDecoderIds: [[1, NO_TS]],
+    });
     expect(planPrefix(en, { returnTimestamps: false }).tokens).toEqual([SOT, NO_TS]);
     expect(planPrefix(en, { returnTimestamps: true }).tokens).toEqual([SOT]);
-    expect(() => planPrefix(en, { language: 'en', returnTimestamps: false })).toThrow(GenerationError);
+    expect(() => planPrefix(en, { language: 'en', returnTimestamps: false })).toThrow(
+      GenerationError,
+    );
   });
   it('rejects unknown languages with the supported list', () => {
-    expect(() => planPrefix(config(), { language: 'de', returnTimestamps: false })).toThrow(/en, fr/);
+    expect(() => planPrefix(config(), { language: 'de', returnTimestamps: false })).toThrow(
+      /en, fr/,
+    );
   });
 });
 
 describe('timestamp rules', () => {
   const ids = { noTimestamps: NO_TS, eos: EOS, maxInitialTimestampIndex: 3 };
-  const finite = (row: Float32Array): number[] => [...row].flatMap((v, i) => (v > -Infinity ? [i] : []));
+  const finite = (row: Float32Array): number[] =>
+    [...row].flatMap((v, i) => (v > -Infinity ? [i] : []));
 
   it('first step: only timestamps up to max_initial_timestamp_index', () => {
     const row = new Float32Array(V).fill(0);
@@ -95,7 +128,18 @@ describe('timestamp rules', () => {
     row.fill(-5, TS0); // keep the timestamp mass below the specials so they stay allowed
     row[TEXT_A] = 50; // a huge text logit must not matter
     applyTimestampRules(row, [TS0 + 2, TEXT_A, TS0 + 4], ids);
-    expect(finite(row)).toEqual([EOS, SOT, EN, FR, TRANSLATE, TRANSCRIBE, 26, PREV, NO_SPEECH, ...[4, 5, 6, 7, 8, 9].map((i) => TS0 + i)]);
+    expect(finite(row)).toEqual([
+      EOS,
+      SOT,
+      EN,
+      FR,
+      TRANSLATE,
+      TRANSCRIBE,
+      26,
+      PREV,
+      NO_SPEECH,
+      ...[4, 5, 6, 7, 8, 9].map((i) => TS0 + i),
+    ]);
   });
   it('after a closed pair: no timestamp at all', () => {
     const row = new Float32Array(V).fill(0);
@@ -131,7 +175,12 @@ describe('suppression', () => {
     const s = { suppressTokens: [1], beginSuppressTokens: [EOS, 2], timestamps: null };
     const first = new Float32Array(V).fill(0);
     processLogits(first, [], s);
-    expect([first[1], first[2], first[EOS], first[3]]).toEqual([-Infinity, -Infinity, -Infinity, 0]);
+    expect([first[1], first[2], first[EOS], first[3]]).toEqual([
+      -Infinity,
+      -Infinity,
+      -Infinity,
+      0,
+    ]);
     const later = new Float32Array(V).fill(0);
     processLogits(later, [3], s);
     expect([later[1], later[2], later[EOS]]).toEqual([-Infinity, 0, 0]);
@@ -146,7 +195,9 @@ describe('greedy generate', () => {
       if (gen >= 2) return logitsRow(V, { [EOS]: 5 });
       return logitsRow(V, { [EOS]: 9, 1: 8, [TEXT_A + gen]: 7 });
     });
-    const [r] = await generate(model, config({ suppressTokens: [1], beginSuppressTokens: [EOS] }), { language: 'en' });
+    const [r] = await generate(model, config({ suppressTokens: [1], beginSuppressTokens: [EOS] }), {
+      language: 'en',
+    });
     expect(r?.prefix).toEqual([SOT, EN, TRANSCRIBE, NO_TS]);
     expect(r?.tokens).toEqual([TEXT_A]); // step 2: eos is no longer begin-suppressed and wins
   });
@@ -162,7 +213,8 @@ describe('greedy generate', () => {
   });
   it('detects the language from the logits after <|startoftranscript|>', async () => {
     const model = new FakeModel(V, 2, (audio, seq) => {
-      if (seq.length === 1) return logitsRow(V, { [EN]: audio === 0 ? 3 : 1, [FR]: audio === 0 ? 1 : 3, [TEXT_A]: 9 });
+      if (seq.length === 1)
+        return logitsRow(V, { [EN]: audio === 0 ? 3 : 1, [FR]: audio === 0 ? 1 : 3, [TEXT_A]: 9 });
       return logitsRow(V, { [EOS]: 1 });
     });
     const rs = await generate(model, config(), {});
@@ -230,18 +282,29 @@ describe('beam search', () => {
     expect(long).toEqual([TEXT_B, 10, EOS]);
   });
   it('batch items keep independent beams', async () => {
-    const model = new FakeModel(V, 2, (audio, seq) => (audio === 0 ? logFn(audio, seq) : logitsRow(V, { [TEXT_A]: 0, [EOS]: seq.length > 5 ? 5 : -5 })));
+    const model = new FakeModel(V, 2, (audio, seq) =>
+      audio === 0
+        ? logFn(audio, seq)
+        : logitsRow(V, { [TEXT_A]: 0, [EOS]: seq.length > 5 ? 5 : -5 }),
+    );
     const rs = await generate(model, config(), { language: 'en', numBeams: 2 });
     expect(rs[0]?.tokens).toEqual([TEXT_B]);
     expect(rs[1]?.tokens).toEqual([TEXT_A, TEXT_A]);
   });
 });
 
-async function beamSearchRun(model: FakeModel, _fn: unknown, lengthPenalty: number): Promise<number[]> {
+async function beamSearchRun(
+  model: FakeModel,
+  _fn: unknown,
+  lengthPenalty: number,
+): Promise<number[]> {
   const session = model.startSession([0]);
   const first = session.decode([[SOT, EN, TRANSCRIBE, NO_TS]]) as Float32Array[];
   session.reorder([0, 0]);
-  const rows = [Float32Array.from(first[0] as Float32Array), Float32Array.from(first[0] as Float32Array)];
+  const rows = [
+    Float32Array.from(first[0] as Float32Array),
+    Float32Array.from(first[0] as Float32Array),
+  ];
   const [out] = await beamSearch(session, rows, {
     processors: { suppressTokens: [], beginSuppressTokens: [], timestamps: null },
     eosTokenId: EOS,
@@ -257,24 +320,51 @@ async function beamSearchRun(model: FakeModel, _fn: unknown, lengthPenalty: numb
 describe('temperature fallback', () => {
   it('falls back when the compression ratio is too high, and keeps the sampled attempt', async () => {
     // Temperature 0 repeats TEXT_A forever (compresses well); sampling hits eos quickly.
-    const model = new FakeModel(V, 1, (_a, seq) => logitsRow(V, { [TEXT_A]: 2, [EOS]: seq.length > 6 ? 1.9 : -9 }, -9));
-    const [r] = await generate(model, config(), { language: 'en', temperature: [0, 1], compressionRatioThreshold: 2.4, maxNewTokens: 60, topK: 2, seed: 3 });
+    const model = new FakeModel(V, 1, (_a, seq) =>
+      logitsRow(V, { [TEXT_A]: 2, [EOS]: seq.length > 6 ? 1.9 : -9 }, -9),
+    );
+    const [r] = await generate(model, config(), {
+      language: 'en',
+      temperature: [0, 1],
+      compressionRatioThreshold: 2.4,
+      maxNewTokens: 60,
+      topK: 2,
+      seed: 3,
+    });
     expect(r?.temperature).toBe(1);
     expect(model.sessions).toBe(2);
-    const [g] = await generate(model, config(), { language: 'en', temperature: [0], compressionRatioThreshold: 2.4, maxNewTokens: 60 });
+    const [g] = await generate(model, config(), {
+      language: 'en',
+      temperature: [0],
+      compressionRatioThreshold: 2.4,
+      maxNewTokens: 60,
+    });
     expect(g?.compressionRatio).toBeGreaterThan(2.4);
   });
   it('does not fall back when every threshold is met', async () => {
     const model = new FakeModel(V, 1, () => logitsRow(V, { [EOS]: 5 }));
-    const [r] = await generate(model, config(), { language: 'en', temperature: [0, 0.2, 0.4], compressionRatioThreshold: 2.4, logprobThreshold: -1 });
+    const [r] = await generate(model, config(), {
+      language: 'en',
+      temperature: [0, 0.2, 0.4],
+      compressionRatioThreshold: 2.4,
+      logprobThreshold: -1,
+    });
     expect(r?.temperature).toBe(0);
     expect(model.sessions).toBe(1);
   });
   it('skips a silent window: low logprob and high no-speech probability', async () => {
-    const model = new FakeModel(V, 1, (_a, seq) =>
-      seq.length === 1 ? logitsRow(V, { [NO_SPEECH]: 8 }, 0) : logitsRow(V, {}, 0), // flat → low logprob
+    const model = new FakeModel(
+      V,
+      1,
+      (_a, seq) => (seq.length === 1 ? logitsRow(V, { [NO_SPEECH]: 8 }, 0) : logitsRow(V, {}, 0)), // flat → low logprob
     );
-    const [r] = await generate(model, config(), { language: 'en', temperature: [0, 0.5], logprobThreshold: -1, noSpeechThreshold: 0.6, maxNewTokens: 3 });
+    const [r] = await generate(model, config(), {
+      language: 'en',
+      temperature: [0, 0.5],
+      logprobThreshold: -1,
+      noSpeechThreshold: 0.6,
+      maxNewTokens: 3,
+    });
     expect(r?.skipped).toBe(true);
     expect(r?.tokens).toEqual([]);
     expect(r?.noSpeechProb).toBeGreaterThan(0.6);
@@ -282,10 +372,22 @@ describe('temperature fallback', () => {
   });
   it('decision table', () => {
     const t = { compressionRatioThreshold: 2.4, logprobThreshold: -1, noSpeechThreshold: 0.6 };
-    expect(needsFallback({ compressionRatio: 3, avgLogprob: 0, noSpeechProb: 0 }, t)).toEqual({ fallback: true, skip: false });
-    expect(needsFallback({ compressionRatio: 1, avgLogprob: -2, noSpeechProb: 0.1 }, t)).toEqual({ fallback: true, skip: false });
-    expect(needsFallback({ compressionRatio: 3, avgLogprob: -2, noSpeechProb: 0.9 }, t)).toEqual({ fallback: false, skip: true });
-    expect(needsFallback({ compressionRatio: 1, avgLogprob: -0.5, noSpeechProb: 0.9 }, t)).toEqual({ fallback: false, skip: false });
+    expect(needsFallback({ compressionRatio: 3, avgLogprob: 0, noSpeechProb: 0 }, t)).toEqual({
+      fallback: true,
+      skip: false,
+    });
+    expect(needsFallback({ compressionRatio: 1, avgLogprob: -2, noSpeechProb: 0.1 }, t)).toEqual({
+      fallback: true,
+      skip: false,
+    });
+    expect(needsFallback({ compressionRatio: 3, avgLogprob: -2, noSpeechProb: 0.9 }, t)).toEqual({
+      fallback: false,
+      skip: true,
+    });
+    expect(needsFallback({ compressionRatio: 1, avgLogprob: -0.5, noSpeechProb: 0.9 }, t)).toEqual({
+      fallback: false,
+      skip: false,
+    });
   });
   it('token compression ratio uses 2-byte little-endian ids for a Whisper-sized vocabulary', () => {
     expect(tokenCompressionRatio(new Array(200).fill(50257), 51865)).toBeGreaterThan(10);
@@ -293,9 +395,21 @@ describe('temperature fallback', () => {
     expect(tokenCompressionRatio(distinct, 51865)).toBeLessThan(1);
   });
   it('sampling is reproducible for a seed', async () => {
-    const model = new FakeModel(V, 1, () => logitsRow(V, { [TEXT_A]: 1, [TEXT_B]: 1, 7: 1, [EOS]: 0 }, -9));
-    const a = await generate(model, config(), { language: 'en', temperature: 1, seed: 42, maxNewTokens: 20 });
-    const b = await generate(model, config(), { language: 'en', temperature: 1, seed: 42, maxNewTokens: 20 });
+    const model = new FakeModel(V, 1, () =>
+      logitsRow(V, { [TEXT_A]: 1, [TEXT_B]: 1, 7: 1, [EOS]: 0 }, -9),
+    );
+    const a = await generate(model, config(), {
+      language: 'en',
+      temperature: 1,
+      seed: 42,
+      maxNewTokens: 20,
+    });
+    const b = await generate(model, config(), {
+      language: 'en',
+      temperature: 1,
+      seed: 42,
+      maxNewTokens: 20,
+    });
     expect(a[0]?.tokens).toEqual(b[0]?.tokens);
     const rng = new SeededRandom(1);
     const xs = Array.from({ length: 1000 }, () => rng.next());
@@ -312,7 +426,11 @@ describe('timestamps and segments', () => {
       const gen = seq.length - 3;
       return logitsRow(V, { [script[gen] as number]: 5, [TEXT_A]: 4.9 }, -20);
     });
-    const [r] = await generate(model, config(), { language: 'en', returnTimestamps: true, windowFrames: 3000 });
+    const [r] = await generate(model, config(), {
+      language: 'en',
+      returnTimestamps: true,
+      windowFrames: 3000,
+    });
     expect(r?.prefix).toEqual([SOT, EN, TRANSCRIBE]);
     expect(r?.tokens).toEqual(script.slice(0, -1));
     expect(r?.segments.map((s) => [s.start, s.end])).toEqual([
@@ -323,7 +441,9 @@ describe('timestamps and segments', () => {
   it('splitSegments follows transformers for each ending', () => {
     const T = (i: number): number => TS0 + i;
     // Single timestamp ending: the last segment runs to it.
-    expect(splitSegments([T(0), 1, T(2), T(2), 2, T(5)], TS0, 3000).segments.map((s) => s.tokens)).toEqual([
+    expect(
+      splitSegments([T(0), 1, T(2), T(2), 2, T(5)], TS0, 3000).segments.map((s) => s.tokens),
+    ).toEqual([
       [T(0), 1, T(2)],
       [T(2), 2, T(5)],
     ]);

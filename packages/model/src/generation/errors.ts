@@ -6,7 +6,8 @@
  * - `TOO_LONG`: prompt + prefix + `maxNewTokens` exceed the decoder's `max_target_positions`.
  * - `ABORTED`: the caller's AbortSignal fired.
  */
-export type GenerationErrorCode = 'INVALID_OPTION' | 'UNSUPPORTED_LANGUAGE' | 'CONFIG_INCOMPLETE' | 'TOO_LONG' | 'ABORTED';
+export type GenerationErrorCode =
+  'INVALID_OPTION' | 'UNSUPPORTED_LANGUAGE' | 'CONFIG_INCOMPLETE' | 'TOO_LONG' | 'ABORTED';
 
 /**
  * Generation cannot run with the given options and checkpoint.

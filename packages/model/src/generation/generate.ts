@@ -100,21 +100,38 @@ function extraNumber(gen: WhisperGenerationConfig, key: string): number | null {
   return typeof v === 'number' ? v : null;
 }
 
-function resolve(model: GenerationModel, gen: WhisperGenerationConfig, o: GenerateOptions): Resolved {
+function resolve(
+  model: GenerationModel,
+  gen: WhisperGenerationConfig,
+  o: GenerateOptions,
+): Resolved {
   const eos = gen.eosTokenId ?? gen.bosTokenId;
-  if (eos === null) throw new GenerationError('CONFIG_INCOMPLETE', 'generation config has no eos_token_id');
+  if (eos === null)
+    throw new GenerationError('CONFIG_INCOMPLETE', 'generation config has no eos_token_id');
   const returnTimestamps = o.returnTimestamps ?? gen.returnTimestamps ?? false;
   if (returnTimestamps && gen.noTimestampsTokenId === null)
-    throw new GenerationError('CONFIG_INCOMPLETE', 'timestamps need no_timestamps_token_id in the generation config');
+    throw new GenerationError(
+      'CONFIG_INCOMPLETE',
+      'timestamps need no_timestamps_token_id in the generation config',
+    );
   const t = o.temperature ?? extraNumber(gen, 'temperature') ?? 0;
   const temperatures = typeof t === 'number' ? [t] : [...t];
   if (temperatures.length === 0 || temperatures.some((x) => !(x >= 0) || !Number.isFinite(x)))
-    throw new GenerationError('INVALID_OPTION', `temperature must be a finite number >= 0 or a non-empty list of them, got ${JSON.stringify(t)}`);
+    throw new GenerationError(
+      'INVALID_OPTION',
+      `temperature must be a finite number >= 0 or a non-empty list of them, got ${JSON.stringify(t)}`,
+    );
   const numBeams = o.numBeams ?? extraNumber(gen, 'num_beams') ?? 1;
-  if (!Number.isInteger(numBeams) || numBeams < 1) throw new GenerationError('INVALID_OPTION', `numBeams must be an integer >= 1, got ${numBeams}`);
+  if (!Number.isInteger(numBeams) || numBeams < 1)
+    throw new GenerationError(
+      'INVALID_OPTION',
+      `numBeams must be an integer >= 1, got ${numBeams}`,
+    );
   const topK = o.topK ?? 50;
-  if (!Number.isInteger(topK) || topK < 0) throw new GenerationError('INVALID_OPTION', `topK must be an integer >= 0, got ${topK}`);
-  const timestampBegin = gen.noTimestampsTokenId !== null ? gen.noTimestampsTokenId + 1 : model.vocabSize + 1;
+  if (!Number.isInteger(topK) || topK < 0)
+    throw new GenerationError('INVALID_OPTION', `topK must be an integer >= 0, got ${topK}`);
+  const timestampBegin =
+    gen.noTimestampsTokenId !== null ? gen.noTimestampsTokenId + 1 : model.vocabSize + 1;
   const pick = (key: keyof FallbackThresholds, snake: string): number | null =>
     o[key] !== undefined ? (o[key] ?? null) : extraNumber(gen, snake);
   return {
@@ -129,10 +146,18 @@ function resolve(model: GenerationModel, gen: WhisperGenerationConfig, o: Genera
       noSpeechThreshold: pick('noSpeechThreshold', 'no_speech_threshold'),
     },
     processors: {
-      suppressTokens: o.suppressTokens === undefined ? gen.suppressTokens : (o.suppressTokens ?? []),
-      beginSuppressTokens: o.beginSuppressTokens === undefined ? gen.beginSuppressTokens : (o.beginSuppressTokens ?? []),
+      suppressTokens:
+        o.suppressTokens === undefined ? gen.suppressTokens : (o.suppressTokens ?? []),
+      beginSuppressTokens:
+        o.beginSuppressTokens === undefined
+          ? gen.beginSuppressTokens
+          : (o.beginSuppressTokens ?? []),
       timestamps: returnTimestamps
-        ? { noTimestamps: gen.noTimestampsTokenId as number, eos, maxInitialTimestampIndex: gen.maxInitialTimestampIndex }
+        ? {
+            noTimestamps: gen.noTimestampsTokenId as number,
+            eos,
+            maxInitialTimestampIndex: gen.maxInitialTimestampIndex,
+          }
         : null,
     },
     eos,
@@ -150,7 +175,10 @@ export function resolveMaxLength(
 ): number {
   if (o.maxNewTokens !== undefined) {
     if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1)
-      throw new GenerationError('INVALID_OPTION', `maxNewTokens must be an integer >= 1, got ${o.maxNewTokens}`);
+      throw new GenerationError(
+        'INVALID_OPTION',
+        `maxNewTokens must be an integer >= 1, got ${o.maxNewTokens}`,
+      );
     if (o.maxNewTokens + prefixLength > maxTargetPositions)
       throw new GenerationError(
         'TOO_LONG',
@@ -187,10 +215,22 @@ function detectLanguageRow(row: Float32Array, langIds: readonly number[]): numbe
  *
  * @returns one language token id per window
  */
-export async function detectLanguage(model: GenerationModel, gen: WhisperGenerationConfig, audioIndex?: readonly number[]): Promise<number[]> {
+export async function detectLanguage(
+  model: GenerationModel,
+  gen: WhisperGenerationConfig,
+  audioIndex?: readonly number[],
+): Promise<number[]> {
   const langIds = Object.values(gen.langToId);
-  if (langIds.length === 0) throw new GenerationError('CONFIG_INCOMPLETE', 'language detection needs lang_to_id in the generation config');
-  if (gen.decoderStartTokenId === null) throw new GenerationError('CONFIG_INCOMPLETE', 'generation config has no decoder_start_token_id');
+  if (langIds.length === 0)
+    throw new GenerationError(
+      'CONFIG_INCOMPLETE',
+      'language detection needs lang_to_id in the generation config',
+    );
+  if (gen.decoderStartTokenId === null)
+    throw new GenerationError(
+      'CONFIG_INCOMPLETE',
+      'generation config has no decoder_start_token_id',
+    );
   const rows = audioIndex ?? Array.from({ length: model.batchSize }, (_, i) => i);
   const session = await model.startSession(rows);
   try {
@@ -216,9 +256,17 @@ interface Attempt {
  * console.log(tokenizer.decode(result.tokens, { skipSpecialTokens: true }));
  * ```
  */
-export async function generate(model: GenerationModel, gen: WhisperGenerationConfig, options: GenerateOptions = {}): Promise<GenerationResult[]> {
+export async function generate(
+  model: GenerationModel,
+  gen: WhisperGenerationConfig,
+  options: GenerateOptions = {},
+): Promise<GenerationResult[]> {
   const r = resolve(model, gen, options);
-  const plan = planPrefix(gen, { language: options.language ?? null, task: options.task ?? null, returnTimestamps: r.returnTimestamps });
+  const plan = planPrefix(gen, {
+    language: options.language ?? null,
+    task: options.task ?? null,
+    returnTimestamps: r.returnTimestamps,
+  });
   const prompt = [...(options.promptIds ?? [])];
   const batch = model.batchSize;
   const sot = plan.tokens[0] as number;
@@ -231,18 +279,34 @@ export async function generate(model: GenerationModel, gen: WhisperGenerationCon
     detected.forEach((id, i) => ((prefixes[i] as number[])[plan.languageSlot] = id));
   }
   const prefixLength = prompt.length + plan.tokens.length;
-  const maxLength = resolveMaxLength(prefixLength, model.maxTargetPositions, options, gen.maxLength);
+  const maxLength = resolveMaxLength(
+    prefixLength,
+    model.maxTargetPositions,
+    options,
+    gen.maxLength,
+  );
   const windowFrames = options.windowFrames ?? 3000;
   const rng = new SeededRandom(options.seed ?? 0);
 
   // Feeds prompt + <|startoftranscript|> (its logits give p(no speech) and, without a prompt, the
   // language), then the rest of the prefix. Returns the logits of the first generated step.
-  const prefill = async (session: DecoderSession, rows: number[]): Promise<{ first: Float32Array[]; noSpeech: number[] }> => {
+  const prefill = async (
+    session: DecoderSession,
+    rows: number[],
+  ): Promise<{ first: Float32Array[]; noSpeech: number[] }> => {
     const atSot = await session.decode(rows.map(() => [...prompt, sot]));
     const noSpeechToken = gen.noTimestampsTokenId !== null ? gen.noTimestampsTokenId - 1 : -1;
-    const noSpeech = atSot.map((row) => (noSpeechToken >= 0 ? (softmax(row)[noSpeechToken] as number) : 0));
+    const noSpeech = atSot.map((row) =>
+      noSpeechToken >= 0 ? (softmax(row)[noSpeechToken] as number) : 0,
+    );
     if (needsDetection && prompt.length === 0)
-      rows.forEach((a, i) => ((prefixes[a] as number[])[plan.languageSlot] = detectLanguageRow(atSot[i] as Float32Array, langIds)));
+      rows.forEach(
+        (a, i) =>
+          ((prefixes[a] as number[])[plan.languageSlot] = detectLanguageRow(
+            atSot[i] as Float32Array,
+            langIds,
+          )),
+      );
     const rest = rows.map((a) => (prefixes[a] as number[]).slice(1));
     const first = rest[0] !== undefined && rest[0].length > 0 ? await session.decode(rest) : atSot;
     return { first, noSpeech };
@@ -253,7 +317,14 @@ export async function generate(model: GenerationModel, gen: WhisperGenerationCon
     const session = await model.startSession(rows);
     try {
       const { first, noSpeech } = await prefill(session, rows);
-      const common = { processors: r.processors, eosTokenId: r.eos, maxLength, prefixLength, signal: options.signal, onStep: options.onStep };
+      const common = {
+        processors: r.processors,
+        eosTokenId: r.eos,
+        maxLength,
+        prefixLength,
+        signal: options.signal,
+        onStep: options.onStep,
+      };
       let outs: SearchOutput[];
       if (beams > 1) {
         const expanded: Float32Array[] = [];
@@ -265,9 +336,19 @@ export async function generate(model: GenerationModel, gen: WhisperGenerationCon
           }
         });
         await session.reorder(order);
-        outs = await beamSearch(session, expanded, { ...common, numBeams: beams, lengthPenalty: r.lengthPenalty, earlyStopping: r.earlyStopping });
+        outs = await beamSearch(session, expanded, {
+          ...common,
+          numBeams: beams,
+          lengthPenalty: r.lengthPenalty,
+          earlyStopping: r.earlyStopping,
+        });
       } else {
-        outs = await sampleSearch(session, copyRows(first), { ...common, temperature, topK: r.topK, rng });
+        outs = await sampleSearch(session, copyRows(first), {
+          ...common,
+          temperature,
+          topK: r.topK,
+          rng,
+        });
       }
       return outs.map((out, i) => ({ out, noSpeechProb: noSpeech[i] as number }));
     } finally {
@@ -275,7 +356,9 @@ export async function generate(model: GenerationModel, gen: WhisperGenerationCon
     }
   };
 
-  const results: Array<GenerationResult | null> = new Array<GenerationResult | null>(batch).fill(null);
+  const results: Array<GenerationResult | null> = new Array<GenerationResult | null>(batch).fill(
+    null,
+  );
   let pending = Array.from({ length: batch }, (_, i) => i);
   for (let ti = 0; ti < r.temperatures.length && pending.length > 0; ti++) {
     const temperature = r.temperatures[ti] as number;
@@ -283,17 +366,25 @@ export async function generate(model: GenerationModel, gen: WhisperGenerationCon
     const retry: number[] = [];
     attempts.forEach(({ out, noSpeechProb }, i) => {
       const audio = pending[i] as number;
-      const avgLogprob = out.tokens.length > 0 ? out.logprobs.reduce((a, b) => a + b, 0) / out.tokens.length : 0;
+      const avgLogprob =
+        out.tokens.length > 0 ? out.logprobs.reduce((a, b) => a + b, 0) / out.tokens.length : 0;
       const compressionRatio = tokenCompressionRatio(out.tokens, model.vocabSize);
       const decision = needsFallback({ compressionRatio, avgLogprob, noSpeechProb }, r.thresholds);
-      const tokens = out.tokens[out.tokens.length - 1] === r.eos ? out.tokens.slice(0, -1) : out.tokens;
+      const tokens =
+        out.tokens[out.tokens.length - 1] === r.eos ? out.tokens.slice(0, -1) : out.tokens;
       const prefix = [...prompt, ...(prefixes[audio] as number[])];
       const langId = prefix.find((t) => langIds.includes(t)) ?? null;
-      const langToken = langId === null ? undefined : Object.keys(gen.langToId).find((k) => gen.langToId[k] === langId);
+      const langToken =
+        langId === null
+          ? undefined
+          : Object.keys(gen.langToId).find((k) => gen.langToId[k] === langId);
       results[audio] = {
         prefix,
         tokens: decision.skip ? [] : tokens,
-        segments: decision.skip || !r.returnTimestamps ? [] : splitSegments(tokens, r.timestampBegin, windowFrames).segments,
+        segments:
+          decision.skip || !r.returnTimestamps
+            ? []
+            : splitSegments(tokens, r.timestampBegin, windowFrames).segments,
         languageTokenId: langId,
         language: langToken === undefined ? null : langToken.slice(2, -2),
         temperature,

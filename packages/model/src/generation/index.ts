@@ -4,8 +4,20 @@
  */
 export type { DecoderSession, GenerationModel } from './types';
 export { GenerationError, type GenerationErrorCode } from './errors';
-export { generate, detectLanguage, resolveMaxLength, type GenerateOptions, type GenerationResult } from './generate';
-export { planPrefix, languageTokenId, type PrefixPlan, type PrefixRequest, type WhisperTaskName } from './prefix';
+export {
+  generate,
+  detectLanguage,
+  resolveMaxLength,
+  type GenerateOptions,
+  type GenerationResult,
+} from './generate';
+export {
+  planPrefix,
+  languageTokenId,
+  type PrefixPlan,
+  type PrefixRequest,
+  type WhisperTaskName,
+} from './prefix';
 export {
   applyTimestampRules,
   processLogits,
@@ -14,8 +26,26 @@ export {
   type ProcessorSettings,
   type TimestampRuleIds,
 } from './logits-processors';
-export { beamSearch, sampleSearch, type BeamSettings, type SampleSettings, type SearchOutput, type SearchSettings } from './search';
-export { needsFallback, tokenCompressionRatio, textCompressionRatio, type FallbackDecision, type FallbackThresholds } from './quality';
-export { splitSegments, TIMESTAMP_PRECISION, type SegmentSplit, type TimedSegment } from './segments';
+export {
+  beamSearch,
+  sampleSearch,
+  type BeamSettings,
+  type SampleSettings,
+  type SearchOutput,
+  type SearchSettings,
+} from './search';
+export {
+  needsFallback,
+  tokenCompressionRatio,
+  textCompressionRatio,
+  type FallbackDecision,
+  type FallbackThresholds,
+} from './quality';
+export {
+  splitSegments,
+  TIMESTAMP_PRECISION,
+  type SegmentSplit,
+  type TimedSegment,
+} from './segments';
 export { SeededRandom } from './rng';
 export { whisperGenerationModel } from './whisper-adapter';

@@ -35,7 +35,11 @@ export function suppress(row: Float32Array, ids: readonly number[]): void {
  *
  * @param generated tokens generated so far for this row (prefix excluded)
  */
-export function applyTimestampRules(row: Float32Array, generated: readonly number[], ids: TimestampRuleIds): void {
+export function applyTimestampRules(
+  row: Float32Array,
+  generated: readonly number[],
+  ids: TimestampRuleIds,
+): void {
   const begin = ids.noTimestamps + 1;
   const n = row.length;
   row[ids.noTimestamps] = -Infinity;
@@ -56,7 +60,8 @@ export function applyTimestampRules(row: Float32Array, generated: readonly numbe
   }
   if (lastTimestamp >= 0) {
     // Inside an open pair the closing timestamp may equal the opening one; otherwise it must grow.
-    const firstAllowed = lastWasTimestamp && !penultimateWasTimestamp ? lastTimestamp : lastTimestamp + 1;
+    const firstAllowed =
+      lastWasTimestamp && !penultimateWasTimestamp ? lastTimestamp : lastTimestamp + 1;
     row.fill(-Infinity, begin, Math.min(firstAllowed, n));
   }
   if (len === 0) {
@@ -77,7 +82,11 @@ export function applyTimestampRules(row: Float32Array, generated: readonly numbe
  * Applies begin-suppression (first generated step only), suppression and, when enabled, the
  * timestamp rules to one row in place.
  */
-export function processLogits(row: Float32Array, generated: readonly number[], settings: ProcessorSettings): void {
+export function processLogits(
+  row: Float32Array,
+  generated: readonly number[],
+  settings: ProcessorSettings,
+): void {
   if (generated.length === 0) suppress(row, settings.beginSuppressTokens);
   suppress(row, settings.suppressTokens);
   if (settings.timestamps !== null) applyTimestampRules(row, generated, settings.timestamps);
@@ -85,7 +94,8 @@ export function processLogits(row: Float32Array, generated: readonly number[], s
 
 /** transformers' TemperatureLogitsWarper followed by TopKLogitsWarper (top_k 0 disables it). */
 export function warpForSampling(row: Float32Array, temperature: number, k: number): void {
-  if (temperature !== 1) for (let i = 0; i < row.length; i++) row[i] = (row[i] as number) / temperature;
+  if (temperature !== 1)
+    for (let i = 0; i < row.length; i++) row[i] = (row[i] as number) / temperature;
   if (k > 0 && k < row.length) {
     // Threshold = the k-th largest value; ties at the threshold survive, as in transformers.
     const threshold = topK(row, k).values[k - 1] as number;

@@ -65,7 +65,10 @@ export function softmax(row: ArrayLike<number>): Float64Array {
  * The `k` largest entries of `values`, largest first; ties keep the lower index first
  * (the order torch.topk returns on CPU for distinct values; equal values are rare with real logits).
  */
-export function topK(values: ArrayLike<number>, k: number): { indices: number[]; values: number[] } {
+export function topK(
+  values: ArrayLike<number>,
+  k: number,
+): { indices: number[]; values: number[] } {
   // A small sorted buffer beats sorting 50k+ entries: k is 2·num_beams at most.
   const idx: number[] = [];
   const val: number[] = [];

@@ -46,11 +46,17 @@ export function languageTokenId(gen: WhisperGenerationConfig, language: string):
  */
 export function planPrefix(gen: WhisperGenerationConfig, req: PrefixRequest): PrefixPlan {
   if (gen.decoderStartTokenId === null)
-    throw new GenerationError('CONFIG_INCOMPLETE', 'generation config has no decoder_start_token_id');
+    throw new GenerationError(
+      'CONFIG_INCOMPLETE',
+      'generation config has no decoder_start_token_id',
+    );
   const language = req.language ?? null;
   const task = req.task ?? null;
   if (gen.isMultilingual === false && (language !== null || task !== null))
-    throw new GenerationError('INVALID_OPTION', 'cannot set language or task for an English-only checkpoint');
+    throw new GenerationError(
+      'INVALID_OPTION',
+      'cannot set language or task for an English-only checkpoint',
+    );
   const init: Array<number | null> = [gen.decoderStartTokenId];
   if (task === null && language === null && gen.forcedDecoderIds !== null) {
     let forced = gen.forcedDecoderIds;
@@ -62,7 +68,10 @@ export function planPrefix(gen: WhisperGenerationConfig, req: PrefixRequest): Pr
         i++;
       }
       if (forced.length > 0)
-        throw new GenerationError('INVALID_OPTION', `forced_decoder_ids must cover every position from 1 on, got ${JSON.stringify(gen.forcedDecoderIds)}`);
+        throw new GenerationError(
+          'INVALID_OPTION',
+          `forced_decoder_ids must cover every position from 1 on, got ${JSON.stringify(gen.forcedDecoderIds)}`,
+        );
     }
   }
   const languageUndefined = init.length <= 1 || init[1] === null;
@@ -77,7 +86,11 @@ export function planPrefix(gen: WhisperGenerationConfig, req: PrefixRequest): Pr
   }
   if (task !== null) {
     const id = gen.taskToId[task];
-    if (id === undefined) throw new GenerationError('INVALID_OPTION', `task '${task}' is not in this checkpoint's task_to_id table`);
+    if (id === undefined)
+      throw new GenerationError(
+        'INVALID_OPTION',
+        `task '${task}' is not in this checkpoint's task_to_id table`,
+      );
     init.push(id);
   } else if (language !== null && Object.keys(gen.taskToId).length > 0) {
     const taskIds = Object.values(gen.taskToId);
@@ -89,7 +102,8 @@ export function planPrefix(gen: WhisperGenerationConfig, req: PrefixRequest): Pr
   const nt = gen.noTimestampsTokenId;
   let tokens = init;
   if (!req.returnTimestamps && nt !== null && tokens[tokens.length - 1] !== nt) tokens.push(nt);
-  else if (req.returnTimestamps && nt !== null && tokens[tokens.length - 1] === nt) tokens = tokens.slice(0, -1);
+  else if (req.returnTimestamps && nt !== null && tokens[tokens.length - 1] === nt)
+    tokens = tokens.slice(0, -1);
   const out = tokens.filter((t): t is number => t !== null);
   languageSlot = out.indexOf(-1);
   return { tokens: out, languageSlot };

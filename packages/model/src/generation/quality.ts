@@ -55,10 +55,19 @@ export function needsFallback(
 ): FallbackDecision {
   let fallback = false;
   let skip = false;
-  if (t.compressionRatioThreshold !== null && measures.compressionRatio > t.compressionRatioThreshold) fallback = true;
+  if (
+    t.compressionRatioThreshold !== null &&
+    measures.compressionRatio > t.compressionRatioThreshold
+  )
+    fallback = true;
   const lowLogprob = t.logprobThreshold !== null && measures.avgLogprob < t.logprobThreshold;
   if (lowLogprob) fallback = true;
-  if (t.noSpeechThreshold !== null && lowLogprob && measures.noSpeechProb !== null && measures.noSpeechProb > t.noSpeechThreshold) {
+  if (
+    t.noSpeechThreshold !== null &&
+    lowLogprob &&
+    measures.noSpeechProb !== null &&
+    measures.noSpeechProb > t.noSpeechThreshold
+  ) {
     fallback = false;
     skip = true;
   }

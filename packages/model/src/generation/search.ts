@@ -43,7 +43,8 @@ export interface SampleSettings extends SearchSettings {
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new GenerationError('ABORTED', 'generation was aborted', { cause: signal.reason });
+  if (signal?.aborted)
+    throw new GenerationError('ABORTED', 'generation was aborted', { cause: signal.reason });
 }
 
 /**
@@ -52,7 +53,11 @@ function checkAbort(signal: AbortSignal | undefined): void {
  *
  * @param firstLogits the logits after each row's prefix (one per session row)
  */
-export async function sampleSearch(session: DecoderSession, firstLogits: Float32Array[], s: SampleSettings): Promise<SearchOutput[]> {
+export async function sampleSearch(
+  session: DecoderSession,
+  firstLogits: Float32Array[],
+  s: SampleSettings,
+): Promise<SearchOutput[]> {
   const rows = firstLogits.length;
   const out: SearchOutput[] = Array.from({ length: rows }, () => ({ tokens: [], logprobs: [] }));
   let active = Array.from({ length: rows }, (_, i) => i);
@@ -132,10 +137,18 @@ const NEG = -1.0e9;
  * The session must hold `numBeams` rows per batch item, beam-major per item (item 0's beams first).
  * Returns the best hypothesis of each item.
  */
-export async function beamSearch(session: DecoderSession, firstLogits: Float32Array[], s: BeamSettings): Promise<SearchOutput[]> {
+export async function beamSearch(
+  session: DecoderSession,
+  firstLogits: Float32Array[],
+  s: BeamSettings,
+): Promise<SearchOutput[]> {
   const N = s.numBeams;
   const items = firstLogits.length / N;
-  if (!Number.isInteger(items) || items < 1) throw new GenerationError('INVALID_OPTION', `beam search needs ${N} rows per item, got ${firstLogits.length}`);
+  if (!Number.isInteger(items) || items < 1)
+    throw new GenerationError(
+      'INVALID_OPTION',
+      `beam search needs ${N} rows per item, got ${firstLogits.length}`,
+    );
   const keepCount = 2 * N;
   const running: Beam[][] = Array.from({ length: items }, () =>
     Array.from({ length: N }, (_, j) => ({ tokens: [], logprobs: [], score: j === 0 ? 0 : NEG })),
@@ -174,9 +187,13 @@ export async function beamSearch(session: DecoderSession, firstLogits: Float32Ar
       const pool: Array<{ beam: number; token: number; value: number }> = [];
       for (let j = 0; j < N; j++) {
         const t = topK(cand[j] as Float32Array, keepCount);
-        t.indices.forEach((token, k) => pool.push({ beam: j, token, value: t.values[k] as number }));
+        t.indices.forEach((token, k) =>
+          pool.push({ beam: j, token, value: t.values[k] as number }),
+        );
       }
-      pool.sort((x, y) => y.value - x.value || x.beam * vocab + x.token - (y.beam * vocab + y.token));
+      pool.sort(
+        (x, y) => y.value - x.value || x.beam * vocab + x.token - (y.beam * vocab + y.token),
+      );
       const top = pool.slice(0, keepCount);
       const hits = top.map((c) => c.token === s.eosTokenId || curLen + 1 >= s.maxLength);
       if (!hits.every(Boolean)) allHitStop = false;
@@ -204,7 +221,10 @@ export async function beamSearch(session: DecoderSession, firstLogits: Float32Ar
       const fin = finished[b] as FinishedSlot[];
       const allFin = fin.every((f) => f.finished);
       const denom = Math.pow(curLen + 1 - s.prefixLength, s.lengthPenalty);
-      const merged: Array<FinishedSlot & { order: number }> = fin.map((f, i) => ({ ...f, order: i }));
+      const merged: Array<FinishedSlot & { order: number }> = fin.map((f, i) => ({
+        ...f,
+        order: i,
+      }));
       top.forEach((c, k) => {
         const justFinished = (hits[k] as boolean) && k < N;
         let v = f32(c.value / denom);
@@ -218,7 +238,10 @@ export async function beamSearch(session: DecoderSession, firstLogits: Float32Ar
       running[b] = newRunning;
       // Early-stop heuristic, evaluated at the new length.
       const nextLen = curLen + 1;
-      const bestLen = s.earlyStopping === 'never' && s.lengthPenalty > 0 ? s.maxLength - s.prefixLength : nextLen - s.prefixLength;
+      const bestLen =
+        s.earlyStopping === 'never' && s.lengthPenalty > 0
+          ? s.maxLength - s.prefixLength
+          : nextLen - s.prefixLength;
       const bestPossible = f32((newRunning[0] as Beam).score / Math.pow(bestLen, s.lengthPenalty));
       const slots = finished[b] as FinishedSlot[];
       const minScore = Math.min(...slots.map((f) => f.score));

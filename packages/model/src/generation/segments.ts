@@ -34,7 +34,12 @@ export const INPUT_STRIDE = 2;
  * (then it runs to the end). Without any closed pair the whole text is one segment ending at its
  * last timestamp, or at the window end (`windowFrames`, in mel frames).
  */
-export function splitSegments(tokens: readonly number[], timestampBegin: number, windowFrames: number, timeOffset = 0): SegmentSplit {
+export function splitSegments(
+  tokens: readonly number[],
+  timestampBegin: number,
+  windowFrames: number,
+  timeOffset = 0,
+): SegmentSplit {
   const isTs = tokens.map((t) => t >= timestampBegin);
   const n = tokens.length;
   const singleTimestampEnding = n >= 2 ? !isTs[n - 2] && isTs[n - 1] === true : false;
@@ -50,10 +55,16 @@ export function splitSegments(tokens: readonly number[], timestampBegin: number,
       const slice = tokens.slice(last, cut);
       const isLast = i === cuts.length - 1;
       const endIdx = !isLast || singleTimestampEnding ? slice.length - 1 : slice.length - 2;
-      segments.push({ start: time(slice[0] as number), end: time(slice[endIdx] as number), tokens: slice });
+      segments.push({
+        start: time(slice[0] as number),
+        end: time(slice[endIdx] as number),
+        tokens: slice,
+      });
       last = cut;
     });
-    const consumedFrames = singleTimestampEnding ? windowFrames : ((tokens[last - 2] as number) - timestampBegin) * INPUT_STRIDE;
+    const consumedFrames = singleTimestampEnding
+      ? windowFrames
+      : ((tokens[last - 2] as number) - timestampBegin) * INPUT_STRIDE;
     return { segments, consumedFrames };
   }
   let lastPos = Math.trunc((windowFrames * FRAME_PRECISION) / TIMESTAMP_PRECISION);
@@ -65,7 +76,9 @@ export function splitSegments(tokens: readonly number[], timestampBegin: number,
     }
   if (lastTs >= 0 && lastTs !== timestampBegin) lastPos = lastTs - timestampBegin;
   return {
-    segments: [{ start: timeOffset, end: timeOffset + lastPos * TIMESTAMP_PRECISION, tokens: [...tokens] }],
+    segments: [
+      { start: timeOffset, end: timeOffset + lastPos * TIMESTAMP_PRECISION, tokens: [...tokens] },
+    ],
     consumedFrames: windowFrames,
   };
 }

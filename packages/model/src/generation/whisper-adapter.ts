@@ -13,7 +13,10 @@ import type { DecoderSession, GenerationModel } from './types';
  * finally { enc.dispose(); }
  * ```
  */
-export function whisperGenerationModel(model: WhisperModel, encoderOutput: EncoderOutput): GenerationModel {
+export function whisperGenerationModel(
+  model: WhisperModel,
+  encoderOutput: EncoderOutput,
+): GenerationModel {
   return {
     vocabSize: model.vocabSize,
     maxTargetPositions: model.config.maxTargetPositions,
@@ -24,7 +27,9 @@ export function whisperGenerationModel(model: WhisperModel, encoderOutput: Encod
         decode(tokens) {
           const out = model.decode(state, tokens);
           const v = out.vocabSize;
-          return Array.from({ length: out.batch }, (_, r) => out.logits.subarray(r * v, (r + 1) * v));
+          return Array.from({ length: out.batch }, (_, r) =>
+            out.logits.subarray(r * v, (r + 1) * v),
+          );
         },
         reorder(indices) {
           state.reorder(indices);
