@@ -36,7 +36,10 @@ export class Engine {
     options: Omit<PipelineOptions, 'inline'> = {},
   ): Promise<Engine> {
     if (options.threads !== undefined) setNumThreads(options.threads);
-    const model = WhisperModel.load(modelDir);
+    const model = WhisperModel.load(modelDir, {
+      ...(options.device ? { device: options.device } : {}),
+      ...(options.activationDtype ? { activationDtype: options.activationDtype } : {}),
+    });
     try {
       const tokenizer = await WhisperTokenizer.fromPretrained(options.tokenizerDir ?? modelDir);
       const features = existsSync(join(modelDir, 'preprocessor_config.json'))

@@ -85,4 +85,11 @@ export interface PipelineOptions {
   inline?: boolean;
   /** Threads of the native kernels. Default: the kernels' default (all cores). */
   threads?: number;
+  /** Where the model runs. Default: `'cpu'`. `'cuda'` needs the CUDA backend and a GPU. */
+  device?: 'cpu' | 'cuda';
+  /**
+   * Activation dtype. Default: `'f32'` (exact parity). `'f16'` is allowed on `'cuda'` only and is
+   * several times faster there (the encoder especially).
+   */
+  activationDtype?: 'f32' | 'f16';
 }

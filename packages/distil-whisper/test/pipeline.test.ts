@@ -85,6 +85,12 @@ describe.skipIf(!hasReference('distil-whisper pipeline (jfk.wav, tokenizers)'))(
       await expect(createPipeline(join(dir, 'missing'))).rejects.toThrow(/does not exist/);
     });
 
+    it('passes device and activation dtype to the model (f16 activations need cuda)', async () => {
+      await expect(
+        createPipeline(dir, { inline: true, device: 'cpu', activationDtype: 'f16' }),
+      ).rejects.toThrow(/cuda/);
+    });
+
     it('refuses audio longer than the window with a typed error', async () => {
       const long = new Float32Array(16000 * 31);
       await expect(asr.transcribe(long)).rejects.toSatisfy(

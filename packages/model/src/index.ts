@@ -11,6 +11,8 @@
 export { WhisperModel, EncoderOutput, DecoderState } from './model';
 export type {
   LoadOptions,
+  ModelOptions,
+  ActivationDtype,
   DecoderStateOptions,
   DecodeOptions,
   DecoderOutput,

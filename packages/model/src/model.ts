@@ -8,6 +8,7 @@ import {
   conv1d,
   embedding,
   gelu,
+  getDefaultDevice,
   keep,
   layerNorm,
   linear,
@@ -38,8 +39,39 @@ import {
   type WhisperWeights,
 } from './weights';
 
-/** Options of {@link WhisperModel.load} (same as {@link loadCheckpoint}'s). */
-export type LoadOptions = LoadCheckpointOptions;
+/**
+ * Element type of the activations (hidden states, attention K/V, KV cache) the graph computes
+ * in. Layer-norm parameters and biases stay f32 whatever this is; logits are returned as f32.
+ */
+export type ActivationDtype = 'f32' | 'f16';
+
+/** Graph options of a {@link WhisperModel} (the part of {@link LoadOptions} not about loading). */
+export interface ModelOptions {
+  /**
+   * `'f32'` (default) everywhere; `'f16'` only on `device: 'cuda'`, where f16 activations against
+   * f16 weights run as tensor-core GEMMs and f16 flash attention, about 7× faster than f32 for
+   * the encoder. The CPU kernels compute in f32, so `'f16'` on the CPU throws
+   * {@link ModelError} `UNSUPPORTED`.
+   */
+  activationDtype?: ActivationDtype;
+}
+
+/** Options of {@link WhisperModel.load}: {@link loadCheckpoint}'s plus {@link ModelOptions}. */
+export type LoadOptions = LoadCheckpointOptions & ModelOptions;
+
+function checkActivationDtype(dtype: unknown, device: Device): ActivationDtype {
+  if (dtype !== 'f32' && dtype !== 'f16')
+    throw new ModelError(
+      'INVALID_ARGUMENT',
+      `activationDtype must be 'f32' or 'f16', got ${JSON.stringify(dtype)}`,
+    );
+  if (dtype === 'f16' && device !== 'cuda')
+    throw new ModelError(
+      'UNSUPPORTED',
+      `activationDtype 'f16' needs device 'cuda' (the ${device} kernels compute in f32); load with { device: 'cuda' } or activationDtype 'f32'`,
+    );
+  return dtype;
+}
 
 /**
  * Result of {@link WhisperModel.encode}: the encoder's last hidden state (after the final
@@ -47,15 +79,15 @@ export type LoadOptions = LoadCheckpointOptions;
  * needs to be created from it any more (decoder states keep their own cross-attention K/V).
  */
 export class EncoderOutput {
-  /** `[batch, frames / 2, dModel]` f32. */
+  /** `[batch, frames / 2, dModel]`, in the encoding model's {@link WhisperModel.activationDtype}. */
   readonly hiddenStates: Tensor;
 
-  /** Wraps an existing `[batch, positions, dModel]` f32 tensor (ownership moves to this object). */
+  /** Wraps an existing `[batch, positions, dModel]` f32 or f16 tensor (ownership moves to this object). */
   constructor(hiddenStates: Tensor) {
-    if (hiddenStates.rank !== 3 || hiddenStates.dtype !== 'f32')
+    if (hiddenStates.rank !== 3 || (hiddenStates.dtype !== 'f32' && hiddenStates.dtype !== 'f16'))
       throw new ModelError(
         'INVALID_ARGUMENT',
-        `encoder output must be an f32 [batch, positions, d_model] tensor, got ${hiddenStates.toString()}`,
+        `encoder output must be an f32 or f16 [batch, positions, d_model] tensor, got ${hiddenStates.toString()}`,
       );
     this.hiddenStates = hiddenStates;
   }
@@ -67,7 +99,7 @@ export class EncoderOutput {
   get positions(): number {
     return this.hiddenStates.shape[1]!;
   }
-  /** Copies the hidden states to JS as `[batch, positions, dModel]` row-major float32. */
+  /** Copies the hidden states to JS as `[batch, positions, dModel]` row-major float32 (converted from f16 on the device). */
   toFloat32(): Float32Array {
     return this.hiddenStates.toFloat32();
   }
@@ -134,11 +166,11 @@ export interface DecoderOutput {
  * beams). Owns native memory: call {@link DecoderState.dispose}.
  */
 export class DecoderState {
-  /** @internal self-attention K and V per layer, `[rows, maxLength, heads, headDim]`. */
+  /** @internal self-attention K and V per layer, `[rows, maxLength, heads, headDim]`, activation dtype. */
   selfK: Tensor[];
   /** @internal */
   selfV: Tensor[];
-  /** @internal cross-attention K and V per layer, `[windows, encoderPositions, heads, headDim]`. */
+  /** @internal cross-attention K and V per layer, `[windows, encoderPositions, heads, headDim]`, activation dtype. */
   readonly crossK: Tensor[];
   /** @internal */
   readonly crossV: Tensor[];
@@ -266,12 +298,6 @@ export class DecoderState {
   }
 }
 
-function arange(start: number, n: number, device: Device): Tensor {
-  const ids = new Int32Array(n);
-  for (let i = 0; i < n; i++) ids[i] = start + i;
-  return Tensor.from(ids, [n], { dtype: 'i32', device });
-}
-
 function feedForward(x: Tensor, w: FeedForwardWeights): Tensor {
   return linear(gelu(linear(x, w.fc1Weight, w.fc1Bias)), w.fc2Weight, w.fc2Bias);
 }
@@ -290,6 +316,20 @@ function windowRuns(rows: readonly number[]): Array<[number, number, number]> {
     else runs.push([w, r, 1]);
   }
   return runs;
+}
+
+/** How the decoder rows map onto the cross-attention windows (computed once per decode call). */
+interface CrossAttentionRuns {
+  /** Row `i` attends to window `i`: one kernel call over the whole batch. */
+  identity: boolean;
+  /** `[window, firstRow, rowCount]`, or `[[-1, 0, rows]]` when `identity`. */
+  runs: Array<[number, number, number]>;
+}
+
+function crossAttentionRuns(state: DecoderState): CrossAttentionRuns {
+  const b = state.batch;
+  const identity = state.windows === b && state.rowWindow.every((w, i) => w === i);
+  return { identity, runs: identity ? [[-1, 0, b]] : windowRuns(state.rowWindow) };
 }
 
 /**
@@ -325,6 +365,8 @@ export class WhisperModel {
   readonly tensors: ReadonlyMap<string, Tensor>;
   /** Device the weights live on. */
   readonly device: Device;
+  /** Element type the graph computes activations in (see {@link ModelOptions.activationDtype}). */
+  readonly activationDtype: ActivationDtype;
   readonly #weights: WhisperWeights;
   readonly #owned: Tensor[];
   #disposed = false;
@@ -332,13 +374,24 @@ export class WhisperModel {
   /**
    * Wraps already-loaded tensors (ownership moves to the model). Most callers use
    * {@link WhisperModel.load}.
+   *
+   * @throws {@link ModelError} `UNSUPPORTED` for `activationDtype: 'f16'` on a CPU checkpoint
+   *   (the tensors stay the caller's then).
    */
-  constructor(checkpoint: {
-    config: WhisperConfig;
-    generationConfig: WhisperGenerationConfig;
-    kind: CheckpointKind;
-    tensors: Map<string, Tensor>;
-  }) {
+  constructor(
+    checkpoint: {
+      config: WhisperConfig;
+      generationConfig: WhisperGenerationConfig;
+      kind: CheckpointKind;
+      tensors: Map<string, Tensor>;
+    },
+    options: ModelOptions = {},
+  ) {
+    const embed = checkpoint.tensors.get('model.decoder.embed_tokens.weight');
+    this.activationDtype = checkActivationDtype(
+      options.activationDtype ?? 'f32',
+      embed?.device ?? getDefaultDevice(),
+    );
     this.config = checkpoint.config;
     this.generationConfig = checkpoint.generationConfig;
     this.kind = checkpoint.kind;
@@ -354,10 +407,26 @@ export class WhisperModel {
    *
    * @param dir directory with config.json, model.safetensors (or a sharded index) and optionally generation_config.json
    * @param options `dtype`: convert matrix weights while loading (default: keep stored dtype);
-   *   `device`: `'cpu'` or `'cuda'` (default: the kernels' default device)
+   *   `device`: `'cpu'` or `'cuda'` (default: the kernels' default device);
+   *   `activationDtype`: `'f32'` (default) or `'f16'` (CUDA only)
+   * @throws {@link ModelError} `UNSUPPORTED` for `activationDtype: 'f16'` on the CPU (before
+   *   reading any weight)
+   *
+   * @example
+   * ```ts
+   * const model = WhisperModel.load(dir, { device: 'cuda', activationDtype: 'f16' });
+   * ```
    */
   static load(dir: string, options: LoadOptions = {}): WhisperModel {
-    return new WhisperModel(loadCheckpoint(dir, options));
+    const { activationDtype, ...loadOptions } = options;
+    checkActivationDtype(activationDtype ?? 'f32', options.device ?? getDefaultDevice());
+    const checkpoint = loadCheckpoint(dir, loadOptions);
+    try {
+      return new WhisperModel(checkpoint, { activationDtype });
+    } catch (err) {
+      for (const t of checkpoint.tensors.values()) t.dispose();
+      throw err;
+    }
   }
 
   /** Hidden size. */
@@ -382,12 +451,29 @@ export class WhisperModel {
   }
 
   /**
+   * `t` in the activation dtype: `t` itself when it already is (always, for f32 models fed f32),
+   * else a cast (the caller's tidy scope owns it).
+   */
+  #act(t: Tensor): Tensor {
+    return t.dtype === this.activationDtype ? t : t.cast(this.activationDtype);
+  }
+
+  /**
+   * Positional embeddings of positions `[start, start + n)` as an activation-dtype `[n, dModel]`
+   * tensor: a row slice of the table (a view; a cast only when the table's dtype differs), so
+   * no position ids are uploaded or range-checked per call.
+   */
+  #positions(table: Tensor, start: number, n: number): Tensor {
+    return this.#act(table.slice(0, start, start + n));
+  }
+
+  /**
    * Runs the encoder: conv1 + GELU, conv2 (stride 2) + GELU, + embed_positions, pre-LN
    * transformer blocks, final layer_norm.
    *
    * @param features log-mel features `[batch, numMelBins, frames]` (row-major Float32Array or
-   *   an f32 Tensor). `frames` is normally {@link framesPerWindow} (3000); any even count up to
-   *   it is accepted.
+   *   an f32/f16 Tensor; converted to the activation dtype on entry). `frames` is normally
+   *   {@link framesPerWindow} (3000); any even count up to it is accepted.
    * @param batch number of windows in `features` (Float32Array input only). Default: 1.
    */
   encode(features: Float32Array | Tensor, batch = 1): EncoderOutput {
@@ -426,15 +512,15 @@ export class WhisperModel {
       );
     const positions = frames / 2;
     const hidden = tidy(() => {
-      const x =
+      const x = this.#act(
         features instanceof Tensor
           ? features
-          : Tensor.from(features, shape, { device: this.device });
+          : Tensor.from(features, shape, { device: this.device }),
+      );
       let h = gelu(conv1d(x, enc.conv1Weight, { bias: enc.conv1Bias, stride: 1, padding: 1 }));
       h = gelu(conv1d(h, enc.conv2Weight, { bias: enc.conv2Bias, stride: 2, padding: 1 }));
       h = h.transpose(1, 2).contiguous();
-      // Gathering the positions through embedding() reads an f16/bf16 table without upcasting it.
-      h = add(h, embedding(arange(0, positions, this.device), enc.embedPositions));
+      h = add(h, this.#positions(enc.embedPositions, 0, positions));
       return keep(h);
     });
     let h = hidden;
@@ -465,7 +551,8 @@ export class WhisperModel {
    * K/V once and preallocates the self-attention KV cache.
    *
    * @param encoderOutput from {@link encode} (of this model, or of the main model when this is a
-   *   decoder-only assistant), or an f32 `[windows, positions, dModel]` tensor. Not consumed.
+   *   decoder-only assistant), or an f32/f16 `[windows, positions, dModel]` tensor (converted to
+   *   the activation dtype when it differs). Not consumed.
    * @param options rows per window (`repeat`, for beams) or an explicit `rows` map, and the cache capacity
    */
   createDecoderState(
@@ -510,23 +597,26 @@ export class WhisperModel {
     const crossV: Tensor[] = [];
     const selfK: Tensor[] = [];
     const selfV: Tensor[] = [];
+    const cache = { dtype: this.activationDtype, device: this.device };
+    // Another model's encoder output (an assistant's main model) may be in another dtype.
+    const x = this.#act(hidden);
     try {
       for (const layer of this.#weights.decoder.layers) {
         const w = layer.encoderAttn;
         crossK.push(
-          tidy(() => keep(linear(hidden, w.kWeight).reshape([windows, positions, heads, hd]))),
+          tidy(() => keep(linear(x, w.kWeight).reshape([windows, positions, heads, hd]))),
         );
         crossV.push(
-          tidy(() =>
-            keep(linear(hidden, w.vWeight, w.vBias).reshape([windows, positions, heads, hd])),
-          ),
+          tidy(() => keep(linear(x, w.vWeight, w.vBias).reshape([windows, positions, heads, hd]))),
         );
-        selfK.push(Tensor.empty([rows.length, maxLength, heads, hd], { device: this.device }));
-        selfV.push(Tensor.empty([rows.length, maxLength, heads, hd], { device: this.device }));
+        selfK.push(Tensor.empty([rows.length, maxLength, heads, hd], cache));
+        selfV.push(Tensor.empty([rows.length, maxLength, heads, hd], cache));
       }
     } catch (err) {
       for (const t of [...crossK, ...crossV, ...selfK, ...selfV]) t.dispose();
       throw err;
+    } finally {
+      if (x !== hidden) x.dispose();
     }
     return new DecoderState(selfK, selfV, crossK, crossV, rows, maxLength);
   }
@@ -593,12 +683,14 @@ export class WhisperModel {
           : [],
     );
     const crossAttentions: Array<CrossAttentionWeights | undefined> = [];
+    const runs = crossAttentionRuns(state);
     const logits = tidy(() => {
       const dec = this.#weights.decoder;
       const idT = Tensor.from(ids, [rows, n], { dtype: 'i32', device: this.device });
-      let h = embedding(idT, dec.embedTokens);
+      // embedding() always yields f32 (it reads an f16/bf16 table without upcasting the table).
+      let h = this.#act(embedding(idT, dec.embedTokens));
       if (this.config.scaleEmbedding) h = scale(h, Math.sqrt(this.config.dModel));
-      h = add(h, embedding(arange(start, n, this.device), dec.embedPositions));
+      h = add(h, this.#positions(dec.embedPositions, start, n));
       dec.layers.forEach((layer, i) => {
         h = tidy(() => {
           const { out, weights } = this.#decoderLayer(
@@ -607,6 +699,7 @@ export class WhisperModel {
             state,
             i,
             start,
+            runs,
             layersWanted.has(i),
           );
           if (weights) crossAttentions[i] = weights;
@@ -615,6 +708,8 @@ export class WhisperModel {
       });
       h = norm(h, dec.layerNorm);
       if (!wantAll && n > 1) h = h.slice(1, n - 1, n).contiguous();
+      // f16 logits are cast to f32 on the device, then downloaded: the step's only host sync
+      // besides the token upload.
       return linear(h, dec.projOut).toFloat32();
     });
     state.advance(n);
@@ -638,6 +733,7 @@ export class WhisperModel {
     state: DecoderState,
     layer: number,
     start: number,
+    runs: CrossAttentionRuns,
     wantWeights: boolean,
   ): { out: Tensor; weights: CrossAttentionWeights | undefined } {
     const heads = this.config.decoderAttentionHeads;
@@ -663,7 +759,7 @@ export class WhisperModel {
     // Cross-attention against the K/V computed once per window.
     x = norm(h1, w.encoderAttnLayerNorm);
     const cq = linear(x, w.encoderAttn.qWeight, w.encoderAttn.qBias).reshape([b, l, heads, hd]);
-    const { out: ca, weights } = this.#crossAttention(cq, state, layer, sc, wantWeights);
+    const { out: ca, weights } = this.#crossAttention(cq, state, layer, runs, sc, wantWeights);
     const h2 = add(
       h1,
       linear(ca.reshape([b, l, d]), w.encoderAttn.outWeight, w.encoderAttn.outBias),
@@ -681,6 +777,7 @@ export class WhisperModel {
     q: Tensor,
     state: DecoderState,
     layer: number,
+    { identity, runs }: CrossAttentionRuns,
     sc: number,
     wantWeights: boolean,
   ): { out: Tensor; weights: CrossAttentionWeights | undefined } {
@@ -688,10 +785,6 @@ export class WhisperModel {
     const k = state.crossK[layer]!;
     const v = state.crossV[layer]!;
     const s = k.shape[1]!;
-    const identity = state.windows === b && state.rowWindow.every((w, i) => w === i);
-    const runs: Array<[number, number, number]> = identity
-      ? [[-1, 0, b]]
-      : windowRuns(state.rowWindow);
     const outs: Tensor[] = [];
     const probs: Tensor[] = [];
     for (const [win, r0, count] of runs) {
