@@ -1,0 +1,49 @@
+// The main job, end to end: a Distil-Whisper checkpoint (DW_MODEL_DIR, or a random-weight
+// distil-small.en made on first run — its text is nonsense, the pipeline is real) transcribes
+// jfk.wav (or the files given) in a worker thread. Run: npm run demo [-- file.wav ...]
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { createRandomCheckpoint } from '@distil-whisper/model';
+import { createPipeline } from 'distil-whisper';
+
+const referenceDir = resolve(
+  process.env.DW_REFERENCE_DIR ?? join(import.meta.dirname, '../../../../shared/reference'),
+);
+const files = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : [join(referenceDir, 'assets', 'jfk.wav')];
+
+let modelDir = process.env.DW_MODEL_DIR;
+if (!modelDir) {
+  modelDir = join(homedir(), '.cache', 'distil-whisper', 'random-distil-small.en-f16');
+  if (!existsSync(join(modelDir, 'model.safetensors'))) {
+    console.log(`creating a random-weight distil-small.en checkpoint (f16) in ${modelDir} ...`);
+    createRandomCheckpoint({
+      outDir: modelDir,
+      preset: 'distil-small.en',
+      dtype: 'f16',
+      seed: 1,
+      tokenizerDir: join(referenceDir, 'tokenizers', 'en'),
+    });
+  }
+}
+
+const t0 = performance.now();
+const asr = await createPipeline(modelDir);
+console.log(`model ${modelDir} loaded in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+try {
+  for (const file of files) {
+    const t = performance.now();
+    const result = await asr.transcribe(file, { language: 'en', maxNewTokens: 48 });
+    const seconds = (performance.now() - t) / 1000;
+    console.log(`\n${file}`);
+    console.log(`  text: ${JSON.stringify(result.text)}`);
+    console.log(
+      `  ${result.tokens.length} tokens in ${seconds.toFixed(2)} s (real-time factor ${(seconds / result.durationSeconds).toFixed(3)})`,
+    );
+  }
+} finally {
+  await asr.dispose();
+}
