@@ -1,13 +1,18 @@
-// GEMM driver: BLIS-style blocking (NC columns of op(B) × KC depth packed into a thread-local
-// panel, MC rows of A packed per block, an MR×NR micro-kernel over the packed panels), static
-// split of the output over the pool's threads, and a streaming path for M <= kGemvMaxM (decoder
-// steps), which is bound by the bandwidth of reading B once. The instruction-set specific pieces
-// come from gemm_avx2.cpp when the CPU allows it, else from the portable versions below.
+// GEMM driver: BLIS-style blocking with an MR×NR micro-kernel over packed panels. A (up to a
+// bounded number of rows at a time) is packed once into KC-deep slabs shared by all threads; the
+// output is cut into column tiles that the pool's threads claim dynamically, each packing its own
+// KC×NC panels of op(B) (converting f16 / bf16 to f32 on the way), so neither operand is packed
+// twice. M <= kGemvMaxM (decoder steps) takes a streaming path bound by the bandwidth of reading B
+// once. The instruction-set specific pieces come from gemm_avx2.cpp when the CPU allows it, else
+// from the portable versions below. All scratch memory is allocated by the calling thread before
+// any work starts, so an allocation failure is a dw::Error(OutOfMemory) on the caller.
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <new>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "cpu_features.h"
 #include "dw/thread_pool.h"
@@ -18,17 +23,20 @@ namespace dw::cpu {
 namespace gemm_detail {
 namespace {
 
-// Blocking: KC·NR floats of B (16 KiB at NR 16) stay in L1 while an MC×KC block of A (144 KiB)
-// streams from L2; the KC×NC panel of B (at most 4 MiB) lives in L2/L3.
+// Blocking (tuned on AMD Zen 3: 32 KiB L1d, 1 MiB L2): a KC×NR micro-panel of B (16 KiB) stays in
+// L1 while an MC×KC block of A (144 KiB) streams from L2; the KC×NC panel of B (1 MiB) sits in
+// L2/L3. KC is the upper bound: K is cut into equal slabs of at most KC.
 #ifndef DW_GEMM_KC  // overridable only for tuning builds
 #define DW_GEMM_KC 256
 #define DW_GEMM_MC 144
-#define DW_GEMM_NC 4096
+#define DW_GEMM_NC 1024
 #endif
 constexpr int64_t kKC = DW_GEMM_KC;
 constexpr int64_t kMC = DW_GEMM_MC;
 constexpr int64_t kNC = DW_GEMM_NC;
 static_assert(kMC % 6 == 0 && kMC % 4 == 0, "MC must be a multiple of every kernel's MR");
+// Packed A is bounded to 32 MiB: taller problems are done in row bands (B is repacked per band).
+constexpr int64_t kMaxPackedA = int64_t{8} << 20;  // floats
 
 inline float load_b(const BView& B, int64_t idx) {
   switch (B.dtype) {
@@ -103,35 +111,65 @@ void scalar_gemv(int64_t M, int64_t K, const float* A, int64_t lda, const BView&
 
 const Kernels kScalarKernels{kScalarMR, kScalarNR, &scalar_pack_a, &scalar_pack_b, &scalar_micro, &scalar_gemv};
 
-// ---- per-thread packing buffers --------------------------------------------------------------------
+// ---- scratch memory ---------------------------------------------------------------------------------
 
 struct AlignedBuffer {
   float* data = nullptr;
   size_t capacity = 0;  // floats
+  AlignedBuffer() = default;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
   ~AlignedBuffer() { std::free(data); }
   float* get(size_t floats) {
     if (floats > capacity) {
       std::free(data);
       const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
       data = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (!data) {
-        capacity = 0;
-        throw std::bad_alloc();
-      }
-      capacity = floats;
+      capacity = data ? floats : 0;
+      if (!data) fail(ErrorCode::OutOfMemory, "gemm: could not allocate " + std::to_string(bytes) + " bytes of packing scratch");
     }
     return data;
   }
 };
 
-struct PackBuffers {
-  AlignedBuffer a, b;
+// Kept per calling thread between calls (a GEMM on another thread never waits for this one).
+struct Scratch {
+  AlignedBuffer a;  // packed A band
+  AlignedBuffer b;  // one packed-B panel slot per thread that may run tiles
 };
 
-PackBuffers& pack_buffers() {
-  thread_local PackBuffers buffers;
-  return buffers;
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
 }
+
+// Hands each running tile job a distinct panel slot of Scratch::b (at most `threads` run at once).
+class SlotPool {
+ public:
+  explicit SlotPool(int n) {
+    for (int i = n - 1; i >= 0; --i) free_.push_back(i);
+  }
+  // Waits only if the pool grew after the slots were sized (set_num_threads from another thread).
+  int claim() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    returned_.wait(lock, [this] { return !free_.empty(); });
+    const int s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  void release(int s) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      free_.push_back(s);
+    }
+    returned_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<int> free_;
+};
 
 struct Problem {
   int64_t M, N, K;
@@ -154,11 +192,10 @@ struct PackedA {
 };
 
 // C[m0:m1, n0:n1] on the calling thread, from the shared packed A; packs its own slice of B.
+// bp holds a KC×NC panel.
 void gemm_tile(const Kernels& kern, const Problem& p, const PackedA& pa, int64_t KC, int64_t m0, int64_t m1,
-               int64_t n0, int64_t n1) {
+               int64_t n0, int64_t n1, float* bp) {
   const int64_t MR = kern.mr, NR = kern.nr;
-  const int64_t nc_max = std::min(kNC, round_up(n1 - n0, NR));
-  float* bp = pack_buffers().b.get(static_cast<size_t>(nc_max * KC));
   for (int64_t jc = n0; jc < n1; jc += kNC) {
     const int64_t nc = std::min(kNC, n1 - jc);
     for (int64_t pc = 0; pc < p.K; pc += KC) {
@@ -182,27 +219,21 @@ void gemm_tile(const Kernels& kern, const Problem& p, const PackedA& pa, int64_t
   }
 }
 
-void gemm_blocked(const Kernels& kern, const Problem& p) {
-  const int64_t M = p.M, N = p.N, K = p.K;
+// Rows [m0, m1) of C, with A packed for those rows only.
+void gemm_band(const Kernels& kern, const Problem& p, int threads, int64_t KC, int64_t m0, int64_t m1,
+               float* apack, float* bslots, int64_t slot_floats) {
+  const int64_t M = m1 - m0, N = p.N, K = p.K;
   const int64_t MR = kern.mr, NR = kern.nr;
-  int threads = num_threads();
-  // Below ~1 MFLOP the hand-off to the pool costs more than it saves.
-  if (static_cast<double>(M) * N * K < 5e5) threads = 1;
 
-  // 1. A is packed once, shared by every tile (all threads read it; it is written before the
-  //    tiles start). Parallel over (KC slab, MC block) pieces.
+  // 1. Pack A once into KC slabs, in parallel over (slab, MC block) pieces; every tile reads it.
   const int64_t Mp = round_up(M, MR);
-  float* apack = pack_buffers().a.get(static_cast<size_t>(Mp * K + 16));
   const PackedA pa{apack, Mp};
-  // Equal KC slabs (e.g. K 768 -> 2 × 384 rather than 3 × 256): fewer passes over C.
-  const int64_t k_blocks = (K + kKC - 1) / kKC;
-  const int64_t KC = round_up((K + k_blocks - 1) / k_blocks, 8);
-  const int64_t m_blocks = (M + kMC - 1) / kMC;
+  const int64_t k_blocks = (K + KC - 1) / KC, m_blocks = (M + kMC - 1) / kMC;
   auto pack_range = [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t ic = (b % m_blocks) * kMC, pc = (b / m_blocks) * KC;
       const int64_t kc = std::min(KC, K - pc);
-      kern.pack_a(p.A, p.lda, ic, std::min(kMC, M - ic), pc, kc, apack + pc * Mp + ic * kc);
+      kern.pack_a(p.A + m0 * p.lda, p.lda, ic, std::min(kMC, M - ic), pc, kc, apack + pc * Mp + ic * kc);
     }
   };
   if (threads > 1 && m_blocks * k_blocks > 1) parallel_for(m_blocks * k_blocks, 1, pack_range);
@@ -210,22 +241,61 @@ void gemm_blocked(const Kernels& kern, const Problem& p) {
 
   // 2. Tiles of C claimed dynamically, a few per thread so a core that is busy with something
   //    else does not hold the others up. Split N first (each tile packs its own columns of B,
-  //    so B is packed exactly once); split M as well when N has too few micro-panels.
-  const int64_t n_panels = (N + NR - 1) / NR;
+  //    so B is packed once per band); split M as well when N has too few micro-panels.
+  //    Column boundaries fall on C's 64-byte lines where the layout allows, so two threads never
+  //    write the same cache line (false sharing on every row would cost more than the split gains).
+  Problem band = p;
+  band.A = nullptr;  // tiles only read the packed copy
+  band.C = p.C + m0 * p.ldc;
+  constexpr int64_t kLineFloats = 16;
+  const int64_t n_unit = std::max(NR, kLineFloats);
+  const int64_t units = (N + n_unit - 1) / n_unit;
   const int64_t want = threads > 1 ? threads * 4 : 1;
-  const int64_t nt = std::min(n_panels, want);
+  const int64_t nt = std::min(units, want);
   const int64_t mt = std::min((M + MR - 1) / MR, (want + nt - 1) / nt);
-  const int64_t n_step = (n_panels + nt - 1) / nt * NR;
+  const int64_t n_step = (units + nt - 1) / nt * n_unit;
   const int64_t m_step = round_up((M + mt - 1) / mt, MR);
-  const int64_t ntiles = (N + n_step - 1) / n_step, mtiles = (M + m_step - 1) / m_step;
+  const auto c_addr = reinterpret_cast<uintptr_t>(band.C);
+  const int64_t shift = c_addr % sizeof(float) == 0 && p.ldc % kLineFloats == 0
+                            ? static_cast<int64_t>((64 - c_addr % 64) % 64 / sizeof(float))
+                            : 0;  // columns before the first line boundary
+  const int64_t ntiles = shift < N ? (N - shift + n_step - 1) / n_step : 1;
+  const int64_t mtiles = (M + m_step - 1) / m_step;
+  SlotPool slots(threads);
   auto run = [&](int64_t t0, int64_t t1) {
+    const int slot = slots.claim();
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t m0 = (t / ntiles) * m_step, n0 = (t % ntiles) * n_step;
-      gemm_tile(kern, p, pa, KC, m0, std::min(M, m0 + m_step), n0, std::min(N, n0 + n_step));
+      const int64_t r0 = (t / ntiles) * m_step, tn = t % ntiles;
+      const int64_t n0 = tn == 0 ? 0 : shift + tn * n_step, n1 = std::min(N, shift + (tn + 1) * n_step);
+      gemm_tile(kern, band, pa, KC, r0, std::min(M, r0 + m_step), n0, n1, bslots + slot * slot_floats);
     }
+    slots.release(slot);
   };
   if (threads > 1 && ntiles * mtiles > 1) parallel_for(ntiles * mtiles, 1, run);
   else run(0, ntiles * mtiles);
+}
+
+void gemm_blocked(const Kernels& kern, const Problem& p) {
+  const int64_t M = p.M, N = p.N, K = p.K;
+  const int64_t MR = kern.mr, NR = kern.nr;
+  // Below ~1 MFLOP the hand-off to the pool costs more than it saves.
+  const int threads = static_cast<double>(M) * N * K < 5e5 ? 1 : std::max(1, num_threads());
+
+  // The fewest KC slabs of nearly equal depth, so no pass over C is a sliver (K 520 -> 176 + 176 +
+  // 168 rather than 256 + 256 + 8).
+  const int64_t k_blocks = (K + kKC - 1) / kKC;
+  const int64_t KC = round_up((K + k_blocks - 1) / k_blocks, 8);
+  const int64_t band_rows =
+      std::max(kMC, std::min(round_up(M, MR), kMaxPackedA / round_up(K, 8) / kMC * kMC));
+
+  // Everything is allocated here, on the caller, before any work starts.
+  Scratch& s = scratch();
+  float* apack = s.a.get(static_cast<size_t>(round_up(std::min(M, band_rows), MR) * K + 16));
+  const int64_t slot_floats = round_up(std::min(kNC, round_up(N, NR)) * KC, 16);  // one KC×NC panel
+  float* bslots = s.b.get(static_cast<size_t>(slot_floats * threads));
+
+  for (int64_t m0 = 0; m0 < M; m0 += band_rows)
+    gemm_band(kern, p, threads, KC, m0, std::min(M, m0 + band_rows), apack, bslots, slot_floats);
 }
 
 }  // namespace

@@ -158,11 +158,8 @@ void pack_b(const BView& B, int64_t j0, int64_t nc, int64_t k0, int64_t kc, floa
 
 // ---- micro-kernel ---------------------------------------------------------------------------------
 
-#ifndef DW_GEMM_PF_A  // software prefetch distances in bytes (0: off); tuning builds override
-#define DW_GEMM_PF_A 0
-#endif
-#ifndef DW_GEMM_PF_B
-#define DW_GEMM_PF_B 0
+#ifndef DW_GEMM_PF_B  // software prefetch distance into the B micro-panel, bytes (tuning builds override)
+#define DW_GEMM_PF_B 1024
 #endif
 
 void micro_6x16(int64_t kc, const float* a, const float* b, float* C, int64_t ldc, int mr, int nr,
@@ -180,12 +177,8 @@ void micro_6x16(int64_t kc, const float* a, const float* b, float* C, int64_t ld
   }
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-#if DW_GEMM_PF_A
-    _mm_prefetch(reinterpret_cast<const char*>(a) + DW_GEMM_PF_A, _MM_HINT_T0);
-#endif
-#if DW_GEMM_PF_B
+    // The first pass over a B micro-panel pulls it from L2/L3; later passes find it in L1.
     _mm_prefetch(reinterpret_cast<const char*>(b) + DW_GEMM_PF_B, _MM_HINT_T0);
-#endif
     const __m256 b0 = _mm256_load_ps(b);
     const __m256 b1 = _mm256_load_ps(b + 8);
     __m256 av = _mm256_broadcast_ss(a);
