@@ -149,6 +149,22 @@ void bench_gemm() {
     const double s = time_it([&] { ops::linear(a, w, nullptr); });
     record("gemv", "1x1280 · 51866x1280ᵀ (f16 weight)", act, s, 51866.0 * 1280 * 2 / s / 1e9, "GB/s");
   }
+  // Decoder-step linears (Whisper large: d_model 1280, FFN 5120) at one row, the skinny kernel
+  // against cuBLAS (DW_CUDA_GEMV=off; f32 activations then use an upcast copy of the weight).
+  for (DType act : {DType::F16, DType::F32}) {
+    for (int64_t N : {1280, 5120}) {
+      Tensor a = rand_gpu({1, 1280}, act, 13), w = rand_gpu({N, 1280}, DType::F16, 14);
+      Tensor bias = rand_gpu({N}, DType::F32, 15);
+      for (const char* path : {"skinny", "cublas"}) {
+        if (std::strcmp(path, "cublas") == 0) setenv("DW_CUDA_GEMV", "off", 1);
+        else unsetenv("DW_CUDA_GEMV");
+        const double s = time_it([&] { ops::linear(a, w, &bias); });
+        unsetenv("DW_CUDA_GEMV");
+        record("gemv", "1x1280 · " + std::to_string(N) + "x1280ᵀ +bias (f16 weight)", act, s,
+               static_cast<double>(N) * 1280 * 2 / s / 1e9, "GB/s", path);
+      }
+    }
+  }
   // Device memory bandwidth for reference: a large device-to-device copy (read + write).
   {
     Tensor src = rand_gpu({64, 1024, 1024}, DType::F32, 12);

@@ -1,7 +1,8 @@
 // The CUDA backend: one device, one stream, one cuBLAS handle, a caching allocator, and the
-// kernels of kernels.h. GEMMs go to cuBLAS (f32·f32 and f16·f16 with f32 accumulation); f32
-// activations against f16/bf16 weights take the skinny kernel at decode sizes and an upcast
-// copy of the weight otherwise. Loaded by backend_registry.cpp through dw_cuda_create_backend.
+// kernels of kernels.h. GEMMs go to cuBLAS (f32·f32 and f16·f16 with f32 accumulation), except
+// at decode sizes (<= 32 rows, shared [N, K] weight), where f16 activations and f32 activations
+// with an f16/bf16 weight take the skinny kernel (gemv.cu); f32 activations against a
+// low-precision weight otherwise use an upcast copy of the weight. Loaded by backend_registry.cpp through dw_cuda_create_backend.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -67,6 +68,13 @@ int coalesce(const Tensor& src, const Tensor& dst, int64_t* shape, int64_t* ss, 
   return n;
 }
 
+// DW_CUDA_GEMV=off (or 0) sends every GEMM to cuBLAS: a bypass for the skinny kernel that needs
+// no rebuild. Read per call, like DW_CUDA_ATTENTION, so tests and benchmarks can flip it.
+bool gemv_enabled() {
+  const char* env = std::getenv("DW_CUDA_GEMV");
+  return !(env && (std::strcmp(env, "off") == 0 || std::strcmp(env, "0") == 0));
+}
+
 // Host fallback order of argmax/top-k: NaN first, then larger values, then lower indices.
 bool ranks_before(float a, int32_t ia, float b, int32_t ib) {
   const bool na = std::isnan(a), nb = std::isnan(b);
@@ -89,6 +97,11 @@ class CudaBackend final : public Backend {
     check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     check(cublasCreate(&blas_), "cublasCreate");
     check(cublasSetStream(blas_, stream_), "cublasSetStream");
+    // With f16 outputs cuBLAS may otherwise reduce split-K partial sums in f16; measured on an
+    // H100 that put [32×1000]·[37×1000]ᵀ a few f16 ulps off the f32-accumulated result.
+    check(cublasSetMathMode(blas_, static_cast<cublasMath_t>(CUBLAS_DEFAULT_MATH |
+                                                             CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION)),
+          "cublasSetMathMode");
     const char* tf32 = std::getenv("DW_CUDA_TF32");
     compute_f32_ = tf32 && std::string(tf32) == "1" ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   }
@@ -136,11 +149,18 @@ class CudaBackend final : public Backend {
       if (bias_p) add_bias_rows(out.raw(), bias_p, out.numel() / N, N, out.dtype, stream_);
       return;
     }
-    // f32 activations, low-precision weight, few rows: stream the weight in its own dtype.
-    if (a.dtype == DType::F32 && b.dtype != DType::F32 && shared_b && trans_b && rows <= 4 * kGemvMaxM) {
+    // Few rows against a shared [N, K] weight (decode steps): stream the weight in its own dtype.
+    // f32 activations take it for f16/bf16 weights (cuBLAS would need an upcast copy), f16
+    // activations for every weight dtype (cuBLAS's f16 GEMM is slower at one row).
+    const bool skinny_dtypes = (a.dtype == DType::F32 && b.dtype != DType::F32) || a.dtype == DType::F16;
+    if (skinny_dtypes && shared_b && trans_b && rows <= 4 * kGemvMaxM && gemv_enabled()) {
+      const size_t esz = dtype_size(a.dtype);
+      const char* ap = static_cast<const char*>(a.raw());
+      char* op = static_cast<char*>(out.raw());
       for (int64_t r0 = 0; r0 < rows; r0 += kGemvMaxM) {
         const int64_t m = std::min<int64_t>(kGemvMaxM, rows - r0);
-        gemv_f32(a.data<float>() + r0 * K, m, K, b.raw(), b.dtype, bias_p, out.data<float>() + r0 * N, N, stream_);
+        gemv(ap + static_cast<size_t>(r0 * K) * esz, a.dtype, m, K, b.raw(), b.dtype, bias_p,
+             op + static_cast<size_t>(r0 * N) * esz, N, stream_);
       }
       return;
     }

@@ -46,11 +46,12 @@ void topk(const void* x, int64_t rows, int64_t cols, int k, float* values, int32
           cudaStream_t stream);
 
 // ---- gemv.cu ----------------------------------------------------------------------------------
-// out[M, N] (f32) = a[M, K] (f32) · wᵀ (+ bias) for a weight w [N, K] of f32/f16/bf16, read once in
-// its own dtype: the decode-time path, where the weight stream is the whole cost. M <= kGemvMaxM.
+// out[M, N] = a[M, K] · wᵀ (+ bias) for a weight w [N, K] of f32/f16/bf16, read once in its own
+// dtype: the decode-time path, where the weight stream is the whole cost. a and out share the
+// activation dtype (f32 or f16); accumulation in f32; bias f32 or null. M <= kGemvMaxM.
 constexpr int kGemvMaxM = 8;
-void gemv_f32(const float* a, int64_t M, int64_t K, const void* w, DType w_dt, const float* bias,
-              float* out, int64_t N, cudaStream_t stream);
+void gemv(const void* a, DType act_dt, int64_t M, int64_t K, const void* w, DType w_dt, const float* bias,
+          void* out, int64_t N, cudaStream_t stream);
 
 // ---- attention.cu -----------------------------------------------------------------------------
 struct AttentionArgs {

@@ -199,6 +199,74 @@ void test_matmul(DType act) {
           act == DType::F32 ? 2e-4f : 5e-3f, 4e-3f);
 }
 
+// The skinny (decode-size) path of matmul: rows <= 32 against a shared [N, K] weight, read in its
+// own dtype with f32 accumulation, for f16 and f32 activations. The CPU gets the same weight
+// values, so the only differences are accumulation order (|err| <~ K·2^-24·max|term| ≈ 1e-4
+// here) and, for f16 activations, the f16 rounding of the output (<= 2^-11 ≈ 4.9e-4 relative):
+//   f32 activations  atol 2e-4, rtol 1e-4
+//   f16 activations  atol 2e-3, rtol 2e-3
+// K covers the vectorised kernel (K % 8 == 0, incl. a partial unroll round: 1280, 1000) and the
+// scalar fallback (77, 1281, 1284 = 4 mod 8, and an activation pointer that is not 16-byte aligned).
+// DW_CUDA_GEMV=off must give the cuBLAS path the same answers (f16·bf16/f32 there converts the
+// weight to f16 first, hence the looser tolerance).
+void test_matmul_skinny(DType act) {
+  unsetenv("DW_CUDA_GEMV");
+  struct Shape2 {
+    int64_t K, N;
+  };
+  const Shape2 shapes[] = {{1280, 1283}, {1000, 37}, {77, 301}, {1281, 7}, {1284, 5}, {8, 1}};
+  const float atol = act == DType::F32 ? 2e-4f : 2e-3f, rtol = act == DType::F32 ? 1e-4f : 2e-3f;
+  uint32_t seed = 500;
+  for (DType wt : {DType::F16, DType::BF16, DType::F32}) {
+    if (act == DType::F32 && wt == DType::F32) continue;  // f32·f32 stays on cuBLAS
+    for (const Shape2& sh : shapes) {
+      for (int64_t M : {1, 2, 5, 17, 32}) {
+        for (bool with_bias : {false, true}) {
+          ++seed;
+          std::vector<float> a = rounded(dwtest::random_vec(static_cast<size_t>(M * sh.K), seed), act);
+          std::vector<float> b = rounded(dwtest::random_vec(static_cast<size_t>(sh.N * sh.K), seed + 1000), wt);
+          std::vector<float> bias = dwtest::random_vec(static_cast<size_t>(sh.N), seed + 2000);
+          Tensor gbias = gpu_tensor(bias, {sh.N}, DType::F32), cbias = host_tensor(bias, {sh.N});
+          Tensor ga = gpu_tensor(a, {M, sh.K}, act), gb = gpu_tensor(b, {sh.N, sh.K}, wt);
+          Tensor want = ops::linear(host_tensor(a, {M, sh.K}), ops::cast(host_tensor(b, {sh.N, sh.K}), wt),
+                                    with_bias ? &cbias : nullptr);
+          const std::string what = std::string("skinny ") + dn(act) + "·" + dn(wt) + " M=" + std::to_string(M) +
+                                   " K=" + std::to_string(sh.K) + " N=" + std::to_string(sh.N) +
+                                   (with_bias ? " +bias" : "");
+          Tensor got = ops::linear(ga, gb, with_bias ? &gbias : nullptr);
+          expect_true(what + ": output dtype", got.dtype == act);
+          compare(what, got, want, atol, rtol);
+          // The cuBLAS bypass, on a subset (it is the long-tested path).
+          if (M == 5 || M == 32) {
+            setenv("DW_CUDA_GEMV", "off", 1);
+            Tensor off = ops::linear(ga, gb, with_bias ? &gbias : nullptr);
+            unsetenv("DW_CUDA_GEMV");
+            const bool lossy = act == DType::F16 && wt != DType::F16;
+            compare(what + " DW_CUDA_GEMV=off", off, want, lossy ? 4e-2f : atol, lossy ? 2e-2f : rtol);
+          }
+        }
+      }
+    }
+  }
+  // Rows from a 3-d activation ([2, 3, K] = 6 rows) and an activation that starts 1 element into
+  // its buffer (not 16-byte aligned although K % 8 == 0: the scalar fallback).
+  {
+    const int64_t K = 1280, N = 259;
+    std::vector<float> a = rounded(dwtest::random_vec(static_cast<size_t>(6 * K + 1), 601), act);
+    std::vector<float> b = rounded(dwtest::random_vec(static_cast<size_t>(N * K), 602), DType::F16);
+    Tensor gb = gpu_tensor(b, {N, K}, DType::F16), cb = ops::cast(host_tensor(b, {N, K}), DType::F16);
+    std::vector<float> a6(a.begin(), a.begin() + 6 * K);
+    compare(std::string("skinny ") + dn(act) + "·f16 [2,3,K]",
+            ops::linear(gpu_tensor(a6, {2, 3, K}, act), gb, nullptr),
+            ops::linear(host_tensor(a6, {2, 3, K}), cb, nullptr), atol, rtol);
+    Tensor whole = gpu_tensor(a, {6 * K + 1}, act);
+    Tensor shifted = view_reshape(view_slice(whole, 0, 1, 6 * K + 1), {6, K});
+    std::vector<float> a_shift(a.begin() + 1, a.end());
+    compare(std::string("skinny ") + dn(act) + "·f16 unaligned activation",
+            ops::linear(shifted, gb, nullptr), ops::linear(host_tensor(a_shift, {6, K}), cb, nullptr), atol, rtol);
+  }
+}
+
 void test_conv1d(DType act) {
   const int64_t B = 2, Cin = 5, L = 33, Cout = 7, K = 3;
   std::vector<float> x = rounded(dwtest::random_vec(static_cast<size_t>(B * Cin * L), 51), act);
@@ -408,6 +476,7 @@ int main(int argc, char** argv) {
     run(("layer_norm" + sfx).c_str(), [&] { test_layer_norm(dt); });
     run(("softmax" + sfx).c_str(), [&] { test_softmax(dt); });
     run(("matmul" + sfx).c_str(), [&] { test_matmul(dt); });
+    run(("matmul skinny" + sfx).c_str(), [&] { test_matmul_skinny(dt); });
     run(("conv1d" + sfx).c_str(), [&] { test_conv1d(dt); });
     run(("argmax/topk" + sfx).c_str(), [&] { test_argmax_topk(dt); });
   }
