@@ -5,6 +5,7 @@ import { basename, extname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createRandomCheckpoint, PRESETS, type PresetName } from '@distil-whisper/model';
 import { formatTranscription, type OutputFormat } from './formats';
+import { registerConvertCommand } from './cli-convert';
 import { createPipeline } from './pipeline';
 import type { TranscribeProgress } from './types';
 
@@ -130,6 +131,7 @@ export function buildProgram(): Command {
         `wrote ${r.dir}: ${(r.weightBytes / 1e6).toFixed(1)} MB of weights${r.tokenizerDir ? `, tokenizer from ${r.tokenizerDir}` : ', no tokenizer'}\n`,
       );
     });
+  registerConvertCommand(program);
   return program;
 }
 

@@ -72,3 +72,4 @@ export type { PresetName, WhisperDims, VocabularyVariant, SpecialTokenLayout } f
 export { CheckpointError, ModelError } from './errors';
 export type { CheckpointErrorCode, ModelErrorCode } from './errors';
 export * from './generation';
+export * from './ct2';
