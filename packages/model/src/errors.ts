@@ -16,26 +16,20 @@ export type CheckpointErrorCode =
   | 'WRITE_FAILED';
 
 /**
- * A checkpoint directory or file cannot be used. `code` is stable; `problems` lists every
- * individual finding (e.g. each missing tensor) and `path` the file concerned, when known.
- *
- * @example
- * ```ts
- * try { await WhisperModel.load(dir); }
- * catch (e) { if (e instanceof CheckpointError && e.code === 'TENSORS_MISMATCH') console.error(e.problems); }
- * ```
+ * Base of the package's file errors: a stable `code`, every individual finding in `problems`
+ * and the file concerned in `path`.
+ * @internal
  */
-export class CheckpointError extends Error {
-  override readonly name = 'CheckpointError';
+export abstract class ProblemListError<Code extends string> extends Error {
   /** Stable machine-readable reason. */
-  readonly code: CheckpointErrorCode;
+  readonly code: Code;
   /** Every individual problem found (at least one). */
   readonly problems: readonly string[];
   /** File the error is about, when there is one. */
   readonly path: string | undefined;
 
   constructor(
-    code: CheckpointErrorCode,
+    code: Code,
     message: string,
     options: { problems?: readonly string[]; path?: string; cause?: unknown } = {},
   ) {
@@ -47,6 +41,20 @@ export class CheckpointError extends Error {
     this.problems = options.problems && options.problems.length > 0 ? options.problems : [message];
     this.path = options.path;
   }
+}
+
+/**
+ * A checkpoint directory or file cannot be used. `code` is stable; `problems` lists every
+ * individual finding (e.g. each missing tensor) and `path` the file concerned, when known.
+ *
+ * @example
+ * ```ts
+ * try { await WhisperModel.load(dir); }
+ * catch (e) { if (e instanceof CheckpointError && e.code === 'TENSORS_MISMATCH') console.error(e.problems); }
+ * ```
+ */
+export class CheckpointError extends ProblemListError<CheckpointErrorCode> {
+  override readonly name = 'CheckpointError';
 }
 
 /** Wrong use of the model API (bad token ids, batch sizes, disposed state, ...). Stable `code`. */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { expectedTensors, writeJson } from './checkpoint';
 import { parseWhisperConfig, whisperConfigToJson, type WhisperConfig } from './config';
+import { whisperConfigJson } from './config-json';
 import { CheckpointError } from './errors';
 import { generationConfigToJson } from './generation-config';
 import {
@@ -237,43 +238,12 @@ export function createRandomCheckpoint(options: CreateRandomCheckpointOptions): 
   const dtype = options.dtype ?? 'f32';
   const seed = options.seed ?? 0;
   const variant = vocabularyVariant(dims.vocabSize);
-  const eot = variant === undefined ? null : variant === 'en' ? 50256 : 50257;
-  const json: Record<string, unknown> = {
-    _name_or_path: `random-${preset}`,
-    activation_dropout: 0,
-    activation_function: 'gelu',
-    apply_spec_augment: false,
-    architectures: [options.decoderOnly ? 'WhisperForCausalLM' : 'WhisperForConditionalGeneration'],
-    attention_dropout: 0,
-    bos_token_id: eot,
-    classifier_proj_size: 256,
-    d_model: dims.dModel,
-    decoder_attention_heads: dims.decoderAttentionHeads,
-    decoder_ffn_dim: dims.decoderFfnDim,
-    decoder_layerdrop: 0,
-    decoder_layers: dims.decoderLayers,
-    decoder_start_token_id: eot === null ? null : eot + 1,
-    dropout: 0,
-    encoder_attention_heads: dims.encoderAttentionHeads,
-    encoder_ffn_dim: dims.encoderFfnDim,
-    encoder_layerdrop: 0,
-    encoder_layers: dims.encoderLayers,
-    eos_token_id: eot,
-    init_std: 0.02,
-    is_encoder_decoder: !options.decoderOnly,
-    max_source_positions: dims.maxSourcePositions,
-    max_target_positions: dims.maxTargetPositions,
-    median_filter_width: 7,
-    model_type: 'whisper',
-    num_hidden_layers: dims.encoderLayers,
-    num_mel_bins: dims.numMelBins,
-    pad_token_id: eot,
-    scale_embedding: false,
-    torch_dtype: { f32: 'float32', f16: 'float16', bf16: 'bfloat16' }[dtype],
-    use_cache: true,
-    use_weighted_layer_sum: false,
-    vocab_size: dims.vocabSize,
-  };
+  const json = whisperConfigJson(dims, {
+    name: `random-${preset}`,
+    dtype,
+    decoderOnly: options.decoderOnly ?? false,
+  });
+
   const config = parseWhisperConfig(json);
   const outDir = resolve(options.outDir);
   try {

@@ -1,3 +1,5 @@
+import { ProblemListError } from '../errors';
+
 /**
  * Stable codes of {@link Ct2Error}:
  * - `FILE_NOT_FOUND`: the directory lacks model.bin (or a file it needs).
@@ -29,26 +31,6 @@ export type Ct2ErrorCode =
  * catch (e) { if (e instanceof Ct2Error) console.error(e.code, e.problems); }
  * ```
  */
-export class Ct2Error extends Error {
+export class Ct2Error extends ProblemListError<Ct2ErrorCode> {
   override readonly name = 'Ct2Error';
-  /** Stable machine-readable reason. */
-  readonly code: Ct2ErrorCode;
-  /** Every individual problem found (at least one). */
-  readonly problems: readonly string[];
-  /** File the error is about, when there is one. */
-  readonly path: string | undefined;
-
-  constructor(
-    code: Ct2ErrorCode,
-    message: string,
-    options: { problems?: readonly string[]; path?: string; cause?: unknown } = {},
-  ) {
-    super(
-      options.path ? `${message} (${options.path})` : message,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
-    this.code = code;
-    this.problems = options.problems && options.problems.length > 0 ? options.problems : [message];
-    this.path = options.path;
-  }
 }

@@ -3,8 +3,9 @@
 // CTranslate2 config.json (its converter copies them from the original checkpoint); special
 // tokens from the vocabulary layout implied by the vocabulary size.
 import { parseWhisperConfig, type WhisperConfig } from '../config';
+import { whisperConfigJson } from '../config-json';
 import type { WhisperGenerationConfig } from '../generation-config';
-import { defaultGenerationConfig, vocabularyVariant, type WhisperDims } from '../presets';
+import { defaultGenerationConfig, type WhisperDims } from '../presets';
 
 /** The keys of a CTranslate2 Whisper config.json this package uses. */
 export interface Ct2WhisperConfigJson {
@@ -54,43 +55,12 @@ export function ct2WhisperConfigs(
   ct2: Ct2WhisperConfigJson,
   options: { tied: boolean; dtype: 'f32' | 'f16' | 'bf16'; name: string },
 ): { config: WhisperConfig; generationConfig: WhisperGenerationConfig } {
-  const variant = vocabularyVariant(dims.vocabSize);
-  const eot = variant === undefined ? null : variant === 'en' ? 50256 : 50257;
-  const json: Record<string, unknown> = {
-    _name_or_path: options.name,
-    activation_dropout: 0,
-    activation_function: 'gelu',
-    apply_spec_augment: false,
-    architectures: ['WhisperForConditionalGeneration'],
-    attention_dropout: 0,
-    bos_token_id: eot,
-    classifier_proj_size: 256,
-    d_model: dims.dModel,
-    decoder_attention_heads: dims.decoderAttentionHeads,
-    decoder_ffn_dim: dims.decoderFfnDim,
-    decoder_layerdrop: 0,
-    decoder_layers: dims.decoderLayers,
-    decoder_start_token_id: eot === null ? null : eot + 1,
-    dropout: 0,
-    encoder_attention_heads: dims.encoderAttentionHeads,
-    encoder_ffn_dim: dims.encoderFfnDim,
-    encoder_layerdrop: 0,
-    encoder_layers: dims.encoderLayers,
-    eos_token_id: eot,
-    init_std: 0.02,
-    is_encoder_decoder: true,
-    max_source_positions: dims.maxSourcePositions,
-    max_target_positions: dims.maxTargetPositions,
-    model_type: 'whisper',
-    num_mel_bins: dims.numMelBins,
-    pad_token_id: eot,
-    scale_embedding: false,
-    tie_word_embeddings: options.tied,
-    torch_dtype: { f32: 'float32', f16: 'float16', bf16: 'bfloat16' }[options.dtype],
-    use_cache: true,
-    use_weighted_layer_sum: false,
-    vocab_size: dims.vocabSize,
-  };
+  const json = whisperConfigJson(dims, {
+    name: options.name,
+    dtype: options.dtype,
+    tied: options.tied,
+  });
+
   const config = parseWhisperConfig(json);
   const generationConfig: WhisperGenerationConfig = { ...defaultGenerationConfig(config) };
   // Ids or heads outside this model would make the configs invalid; such entries cannot apply.
