@@ -28,7 +28,6 @@
 namespace dw::cuda {
 namespace {
 
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
 struct Geometry {
@@ -356,17 +355,8 @@ void launch_wmma(const AttentionArgs& a, const Geometry& g, cudaStream_t stream)
 
 Geometry make_geometry(const AttentionArgs& a) {
   Geometry g{};
-  g.Lq = a.Lq;
-  g.Lk = a.Lk;
-  g.H = a.H;
+  fill_attention_geometry(g, a);
   g.D = a.D;
-  for (int i = 0; i < 3; ++i) {
-    g.qs[i] = a.q_strides[i];
-    g.ks[i] = a.k_strides[i];
-    g.vs[i] = a.v_strides[i];
-  }
-  g.scale_log2 = a.scale * kLog2e;
-  g.causal = a.causal;
   return g;
 }
 

@@ -17,7 +17,6 @@
 namespace dw::cuda {
 namespace {
 
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kThreads = 128;
 constexpr int kMaxChunk = 256;  // keys per CTA (shared-memory scores: kDecodeMaxQ × 256 floats)
@@ -262,17 +261,8 @@ void decode_attention(const AttentionArgs& a, void* workspace, int num_sms, cuda
   const DecodePlan plan = plan_decode(a, num_sms);
   DW_CHECK(plan.splits <= 1 || workspace, ErrorCode::Internal, "cuda attention (decode): missing split workspace");
   DecodeParams p{};
-  p.Lq = a.Lq;
-  p.Lk = a.Lk;
-  p.H = a.H;
+  fill_attention_geometry(p, a);
   p.D = a.D;
-  for (int i = 0; i < 3; ++i) {
-    p.qs[i] = a.q_strides[i];
-    p.ks[i] = a.k_strides[i];
-    p.vs[i] = a.v_strides[i];
-  }
-  p.scale_log2 = a.scale * kLog2e;
-  p.causal = a.causal;
   p.chunk = plan.chunk;
   float* ws = static_cast<float*>(workspace);
   const int G = lanes_per_row(a);

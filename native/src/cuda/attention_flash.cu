@@ -27,7 +27,6 @@
 namespace dw::cuda {
 namespace {
 
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kBc = 64;  // keys per tile
 
@@ -307,16 +306,7 @@ bool flash_supported(const AttentionArgs& a) {
 
 void flash_attention(const AttentionArgs& a, cudaStream_t stream) {
   FlashParams p{};
-  p.Lq = a.Lq;
-  p.Lk = a.Lk;
-  p.H = a.H;
-  for (int i = 0; i < 3; ++i) {
-    p.qs[i] = a.q_strides[i];
-    p.ks[i] = a.k_strides[i];
-    p.vs[i] = a.v_strides[i];
-  }
-  p.scale_log2 = a.scale * kLog2e;
-  p.causal = a.causal;
+  fill_attention_geometry(p, a);
   if (a.D == 64) launch_flash<64>(a, p, stream);
   else launch_flash<128>(a, p, stream);
 }

@@ -14,7 +14,6 @@
 namespace dw::cuda {
 namespace {
 
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kBr = 64, kBc = 64, kThreads = 256;
 
@@ -211,16 +210,7 @@ bool flash_f32_supported(const AttentionArgs& a) {
 
 void flash_attention_f32(const AttentionArgs& a, cudaStream_t stream) {
   F32Params p{};
-  p.Lq = a.Lq;
-  p.Lk = a.Lk;
-  p.H = a.H;
-  for (int i = 0; i < 3; ++i) {
-    p.qs[i] = a.q_strides[i];
-    p.ks[i] = a.k_strides[i];
-    p.vs[i] = a.v_strides[i];
-  }
-  p.scale_log2 = a.scale * kLog2e;
-  p.causal = a.causal;
+  fill_attention_geometry(p, a);
   if (a.D == 64) launch_f32<64>(a, p, stream);
   else launch_f32<128>(a, p, stream);
 }

@@ -19,6 +19,24 @@ namespace dw::cuda {
 // True when every row of q, k and v starts on a 16-byte boundary (vector loads, cp.async).
 bool attention_rows_aligned16(const AttentionArgs& a);
 
+constexpr float kLog2e = 1.4426950408889634f;
+
+// Fills the geometry every kernel version's parameter block shares (lengths, heads, strides of
+// dims B/L/H, the scale pre-multiplied by log2(e) for exp2-based softmax, causal flag).
+template <class Params>
+void fill_attention_geometry(Params& p, const AttentionArgs& a) {
+  p.Lq = a.Lq;
+  p.Lk = a.Lk;
+  p.H = a.H;
+  for (int i = 0; i < 3; ++i) {
+    p.qs[i] = a.q_strides[i];
+    p.ks[i] = a.k_strides[i];
+    p.vs[i] = a.v_strides[i];
+  }
+  p.scale_log2 = a.scale * kLog2e;
+  p.causal = a.causal;
+}
+
 // ---- v2: f16, head_dim 64 or 128, scale > 0, 16-byte aligned rows -----------------------------
 bool flash_supported(const AttentionArgs& a);
 void flash_attention(const AttentionArgs& a, cudaStream_t stream);
