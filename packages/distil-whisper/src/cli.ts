@@ -148,4 +148,4 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   }
 }
 
-await main();
+void main();

@@ -1,0 +1,29 @@
+import { describe, expectTypeOf, it } from 'vitest';
+
+import type {
+  AttentionResult,
+  BackendInfo,
+  DType,
+  Device,
+  KernelErrorCode,
+} from '@distil-whisper/kernels';
+import { attention, KernelError, Tensor, tidy, topk } from '@distil-whisper/kernels';
+
+// The public surface, checked at the type level: no `any` leaks and the documented shapes hold.
+describe('public types', () => {
+  it('tensors, dtypes and devices', () => {
+    expectTypeOf<DType>().toEqualTypeOf<'f32' | 'f16' | 'bf16' | 'i32' | 'i8'>();
+    expectTypeOf<Device>().toEqualTypeOf<'cpu' | 'cuda'>();
+    expectTypeOf<Tensor['shape']>().toEqualTypeOf<readonly number[]>();
+    expectTypeOf<ReturnType<Tensor['toArray']>>().not.toBeAny();
+    expectTypeOf<ReturnType<Tensor['toFloat32']>>().toEqualTypeOf<Float32Array>();
+  });
+
+  it('ops and helpers', () => {
+    expectTypeOf(attention).returns.toEqualTypeOf<AttentionResult>();
+    expectTypeOf(topk).returns.toEqualTypeOf<{ values: Tensor; indices: Tensor }>();
+    expectTypeOf(tidy<number>).returns.toEqualTypeOf<number>();
+    expectTypeOf<BackendInfo['cpu']['simd']>().toEqualTypeOf<'avx2' | 'scalar'>();
+    expectTypeOf<KernelError['code']>().toEqualTypeOf<KernelErrorCode>();
+  });
+});
