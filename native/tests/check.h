@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dw/error.h"
+#include "dw/ops.h"
 
 namespace dwtest {
 
@@ -86,6 +87,16 @@ void expect_error(const std::string& what, Code code, Fn&& fn) {
   }
   ++failures();
   std::printf("FAIL %s: no error thrown\n", what.c_str());
+}
+
+// f32 host data <-> CPU tensors, for tests that go through dw::ops.
+inline dw::Tensor host_f32(const std::vector<float>& v, const dw::Shape& shape) {
+  return dw::ops::from_host(v.data(), v.size() * 4, shape, dw::DType::F32, dw::Device::CPU);
+}
+inline std::vector<float> to_vec(const dw::Tensor& t) {
+  std::vector<float> v(static_cast<size_t>(t.numel()));
+  dw::ops::to_host(t, v.data(), v.size() * 4);
+  return v;
 }
 
 inline int summary(const char* name) {

@@ -13,13 +13,12 @@
 
 using namespace dw;
 using dwtest::expect_close;
+using dwtest::host_f32;
+using dwtest::to_vec;
 using dwtest::expect_true;
 
 namespace {
 
-Tensor host_f32(const std::vector<float>& v, const Shape& shape) {
-  return ops::from_host(v.data(), v.size() * 4, shape, DType::F32, Device::CPU);
-}
 template <class T>
 std::vector<T> to_vec(const Tensor& t) {
   std::vector<T> v(static_cast<size_t>(t.numel()));

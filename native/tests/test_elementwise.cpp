@@ -9,19 +9,8 @@
 
 using namespace dw;
 using dwtest::expect_close;
-
-namespace {
-
-Tensor host_f32(const std::vector<float>& v, const Shape& shape) {
-  return ops::from_host(v.data(), v.size() * 4, shape, DType::F32, Device::CPU);
-}
-std::vector<float> to_vec(const Tensor& t) {
-  std::vector<float> v(static_cast<size_t>(t.numel()));
-  ops::to_host(t, v.data(), v.size() * 4);
-  return v;
-}
-
-}  // namespace
+using dwtest::host_f32;
+using dwtest::to_vec;
 
 int main() {
   // Sizes around the SIMD widths (8, 32) and one that spans several parallel chunks.

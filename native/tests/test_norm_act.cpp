@@ -11,17 +11,11 @@
 
 using namespace dw;
 using dwtest::expect_close;
+using dwtest::host_f32;
+using dwtest::to_vec;
 
 namespace {
 
-Tensor host_f32(const std::vector<float>& v, const Shape& shape) {
-  return ops::from_host(v.data(), v.size() * 4, shape, DType::F32, Device::CPU);
-}
-std::vector<float> to_vec(const Tensor& t) {
-  std::vector<float> v(static_cast<size_t>(t.numel()));
-  ops::to_host(t, v.data(), v.size() * 4);
-  return v;
-}
 
 void test_layer_norm() {
   struct Case { int64_t rows, cols; float offset, spread; };
