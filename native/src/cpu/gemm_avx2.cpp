@@ -8,9 +8,12 @@
 #include <cstdint>
 
 #include "gemm_kernels.h"
+#include "simd_math_avx2.h"
 
 namespace dw::cpu::gemm_detail {
 namespace {
+
+using avx2::hsum;
 
 constexpr int MR = 6;
 constexpr int NR = 16;
@@ -45,12 +48,6 @@ inline float load1(const void* base, int64_t idx) {
   }
 }
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // In-register transpose: on return r[i] holds element i of every input row.
 inline void transpose8(__m256 r[8]) {

@@ -4,18 +4,9 @@
 #include <cmath>
 #include <cstdint>
 
+#include "simd_math_avx2.h"
+
 namespace dw::cpu::avx2 {
-namespace {
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-}  // namespace
-
 void layer_norm_row(const float* x, const float* gamma, const float* beta, float eps, float* out, int64_t cols) {
   // Sum relative to x[0] (see layer_norm.cpp).
   const float x0 = x[0];

@@ -5,6 +5,9 @@
 #include <immintrin.h>
 
 namespace dw::cpu::avx2 {
+// Internal linkage: every *_avx2.cpp gets its own copy, so no -mavx2 code can be picked by the
+// linker for a caller compiled without it.
+namespace {
 
 // e^x for x <= 88.3 (larger x is clamped there), 0 below -87.3 (float's normal range, so -inf
 // gives 0); NaN stays NaN. Range reduction x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two so
@@ -30,4 +33,13 @@ inline __m256 exp_ps(__m256 x) {
   return _mm256_andnot_ps(too_small, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
+// Sum of the 8 lanes.
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+}  // namespace
 }  // namespace dw::cpu::avx2

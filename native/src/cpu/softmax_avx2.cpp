@@ -7,18 +7,6 @@
 #include "simd_math_avx2.h"
 
 namespace dw::cpu::avx2 {
-namespace {
-
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-}  // namespace
-
 // Max of a row; NaN wins (so a NaN row softmaxes to NaN instead of silently dropping it).
 float row_max(const float* x, int64_t n) {
   __m256 m = _mm256_set1_ps(-INFINITY);

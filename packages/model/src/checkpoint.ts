@@ -404,3 +404,18 @@ export function writeJson(path: string, value: unknown): void {
     });
   }
 }
+
+/**
+ * Tokenizer and text-normaliser files a Hugging Face Whisper directory may hold next to the
+ * weights; copied along when a checkpoint is written from another source.
+ * @internal
+ */
+export const TOKENIZER_FILES: readonly string[] = [
+  'tokenizer.json',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+  'special_tokens_map.json',
+  'tokenizer_config.json',
+  'normalizer.json',
+];

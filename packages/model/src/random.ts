@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { expectedTensors, writeJson } from './checkpoint';
+import { expectedTensors, TOKENIZER_FILES, writeJson } from './checkpoint';
 import { parseWhisperConfig, whisperConfigToJson, type WhisperConfig } from './config';
 import { whisperConfigJson } from './config-json';
 import { CheckpointError } from './errors';
@@ -50,16 +50,6 @@ export interface RandomCheckpoint {
   /** Tokenizer folder copied, or undefined when none was. */
   tokenizerDir: string | undefined;
 }
-
-const TOKENIZER_FILES = [
-  'tokenizer.json',
-  'vocab.json',
-  'merges.txt',
-  'added_tokens.json',
-  'special_tokens_map.json',
-  'tokenizer_config.json',
-  'normalizer.json',
-];
 
 /** Initial xorshift32 state of one tensor's stream (splitmix-style hash of seed and stream). */
 function streamState(seed: number, stream: number): number {

@@ -6,7 +6,12 @@ import { basename, join, resolve } from 'node:path';
 
 import { Tensor } from '@distil-whisper/kernels';
 
-import { writeJson, type LoadCheckpointOptions, type LoadedCheckpoint } from '../checkpoint';
+import {
+  TOKENIZER_FILES,
+  writeJson,
+  type LoadCheckpointOptions,
+  type LoadedCheckpoint,
+} from '../checkpoint';
 import { whisperConfigToJson, type WhisperConfig } from '../config';
 import { generationConfigToJson, type WhisperGenerationConfig } from '../generation-config';
 import { vocabularyVariant } from '../presets';
@@ -27,17 +32,6 @@ import {
   type Ct2TensorSource,
   type Ct2WhisperPlan,
 } from './whisper-spec';
-
-/** Hugging Face tokenizer / feature-extractor files copied by {@link convertCt2ToHf}. */
-const HF_SIDE_FILES = [
-  'tokenizer.json',
-  'vocab.json',
-  'merges.txt',
-  'added_tokens.json',
-  'special_tokens_map.json',
-  'tokenizer_config.json',
-  'normalizer.json',
-];
 
 /** A CTranslate2 Whisper directory, indexed and mapped (no weight read yet). */
 export interface Ct2WhisperModelDir {
@@ -146,7 +140,7 @@ export function inspectCt2ModelDir(dir: string): Ct2WhisperModelDir {
     plan,
     config,
     generationConfig,
-    tokenizerFiles: HF_SIDE_FILES.filter((f) => existsSync(join(dir, f))),
+    tokenizerFiles: TOKENIZER_FILES.filter((f) => existsSync(join(dir, f))),
     vocabularySize: vocabularySize(dir),
   };
 }
@@ -311,7 +305,7 @@ export function convertCt2ToHf(
   let tokenizerFrom: string | undefined;
   if (typeof options.tokenizerDir === 'string') {
     tokenizerFrom = resolve(options.tokenizerDir);
-    if (!HF_SIDE_FILES.slice(0, 2).some((f) => existsSync(join(tokenizerFrom!, f))))
+    if (!TOKENIZER_FILES.slice(0, 2).some((f) => existsSync(join(tokenizerFrom!, f))))
       throw new Ct2Error(
         'FILE_NOT_FOUND',
         'tokenizer folder has neither tokenizer.json nor vocab.json',
@@ -349,7 +343,7 @@ export function convertCt2ToHf(
       sampling_rate: 16000,
     });
   if (tokenizerFrom)
-    for (const f of HF_SIDE_FILES)
+    for (const f of TOKENIZER_FILES)
       if (existsSync(join(tokenizerFrom, f))) copyFileSync(join(tokenizerFrom, f), join(outDir, f));
 
   const fd = openCt2ModelBin(m.bin);
