@@ -42,7 +42,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('distil-whisper')
-    .description('Whisper / Distil-Whisper speech recognition on CPU')
+    .description('Whisper / Distil-Whisper speech recognition (CPU, or CUDA where built)')
     .showHelpAfterError();
 
   program
@@ -63,6 +63,16 @@ export function buildProgram(): Command {
     .option('--max-new-tokens <n>', 'most tokens to generate per file', positiveInt)
     .option('--prompt <text>', 'previous text that conditions decoding')
     .option('--threads <n>', 'kernel threads', positiveInt)
+    .addOption(
+      new Option('--device <device>', 'where the model runs')
+        .choices(['cpu', 'cuda'])
+        .default('cpu'),
+    )
+    .addOption(
+      new Option('--activations <dtype>', 'activation dtype (f16 needs --device cuda)')
+        .choices(['f32', 'f16'])
+        .default('f32'),
+    )
     .option('--json', 'print JSON (same as --output-format json)')
     .addOption(
       new Option('-f, --output-format <fmt>', 'output format')
@@ -72,10 +82,11 @@ export function buildProgram(): Command {
     .option('-o, --output-dir <dir>', 'write <file>.<fmt> there instead of printing')
     .action(async (files: string[], o: Record<string, unknown>) => {
       const format = (o.json ? 'json' : o.outputFormat) as OutputFormat;
-      const asr = await createPipeline(
-        o.model as string,
-        o.threads !== undefined ? { threads: o.threads as number } : {},
-      );
+      const asr = await createPipeline(o.model as string, {
+        ...(o.threads !== undefined ? { threads: o.threads as number } : {}),
+        device: o.device as 'cpu' | 'cuda',
+        activationDtype: o.activations as 'f32' | 'f16',
+      });
       try {
         for (const file of files) {
           const result = await asr.transcribe(file, {

@@ -154,6 +154,17 @@ describe.skipIf(!hasReference('distil-whisper pipeline (jfk.wav, tokenizers)'))(
         { cwd: pkg },
       );
       expect(srt.stdout).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> /);
+      // --activations reaches the model: f16 activations on the CPU are refused with a reason.
+      const refused = await run(
+        process.execPath,
+        [...cli, 'transcribe', jfk(), '-m', dir, '--activations', 'f16'],
+        { cwd: pkg },
+      ).then(
+        () => undefined,
+        (e: { code?: number; stderr?: string }) => e,
+      );
+      expect(refused?.code).toBe(1);
+      expect(refused?.stderr).toMatch(/f16.*cuda/);
       const out2 = mkdtempSync(join(tmpdir(), 'dw-cli-random-'));
       try {
         const made = await run(
