@@ -1,0 +1,52 @@
+/**
+ * Stable codes of {@link DistillError}. Match on these, never on messages. Each module of the
+ * package adds the codes it throws here (one line each, with what the caller should do).
+ *
+ * - `INVALID_ARGUMENT`: an option or argument has the wrong type or is out of range; the message
+ *   names it and the accepted values.
+ * - `MANIFEST_UNREADABLE`: the training manifest file cannot be read (missing, a directory, no
+ *   permission, not UTF-8 text); fix the path or the file.
+ * - `MANIFEST_EMPTY`: the manifest holds no usable example once bad lines are skipped; the error's
+ *   `problems` name the first skipped lines and why.
+ * - `NO_USABLE_EXAMPLES`: every example was dropped by the target-length filters.
+ * - `CACHE_IO`: the encoder-state cache directory cannot be created or written (a read problem is
+ *   never an error: the entry is recomputed).
+ */
+export type DistillErrorCode =
+  'INVALID_ARGUMENT' | 'MANIFEST_UNREADABLE' | 'MANIFEST_EMPTY' | 'NO_USABLE_EXAMPLES' | 'CACHE_IO';
+
+/**
+ * The error class of `@distil-whisper/distill`: a stable {@link DistillErrorCode}, an actionable
+ * message, every individual finding in `problems`, the file concerned in `path` and the underlying
+ * error in `cause` when there is one.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await readTrainingManifest('train.jsonl', { tokenizer });
+ * } catch (err) {
+ *   if (err instanceof DistillError && err.code === 'MANIFEST_EMPTY') console.error(err.problems);
+ *   else throw err;
+ * }
+ * ```
+ */
+export class DistillError extends Error {
+  override readonly name = 'DistillError';
+  /** Stable machine-readable reason; see {@link DistillErrorCode}. */
+  readonly code: DistillErrorCode;
+  /** Every individual problem found (at least the message itself). */
+  readonly problems: readonly string[];
+  /** File or directory the error is about, when there is one. */
+  readonly path: string | undefined;
+
+  constructor(
+    code: DistillErrorCode,
+    message: string,
+    options: { problems?: readonly string[]; path?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.problems = options.problems && options.problems.length > 0 ? options.problems : [message];
+    this.path = options.path;
+  }
+}
