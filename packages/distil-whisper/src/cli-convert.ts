@@ -33,8 +33,10 @@ export function registerConvertCommand(program: Command): void {
       ]),
     )
     .option('--tokenizer <dir>', "tokenizer folder to copy instead of the source directory's")
+    .option('--force', 'replace the output directory when it exists and is not empty')
     .action((dir: string, o: Record<string, unknown>) => {
       const r = convertCt2ToHf(dir, o.out as string, {
+        force: o.force === true,
         ...(o.dtype !== undefined ? { dtype: o.dtype as 'f32' | 'f16' | 'bf16' } : {}),
         ...(o.tokenizer !== undefined ? { tokenizerDir: o.tokenizer as string } : {}),
       });

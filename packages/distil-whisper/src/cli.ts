@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // `distil-whisper` command line: transcribe files, create random-weight checkpoints.
-import { writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createRandomCheckpoint, PRESETS, type PresetName } from '@distil-whisper/model';
+import {
+  createRandomCheckpoint,
+  PRESETS,
+  writeFileAtomic,
+  type PresetName,
+} from '@distil-whisper/model';
 import { formatTranscription, type OutputFormat } from './formats';
 import { registerConvertCommand } from './cli-convert';
 import { createPipeline } from './pipeline';
@@ -102,7 +106,8 @@ export function buildProgram(): Command {
           const text = formatTranscription(result, format);
           if (o.outputDir !== undefined) {
             const out = join(o.outputDir as string, `${basename(file, extname(file))}.${format}`);
-            writeFileSync(out, text);
+            // Rewriting a transcript is expected; atomic so a crash never leaves half of one.
+            writeFileAtomic(out, text, { force: true });
             process.stderr.write(`wrote ${out}\n`);
           } else {
             if (files.length > 1 && format === 'txt') process.stdout.write(`${file}: `);
@@ -129,9 +134,11 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', (v) => Number(v), 0)
     .option('--tokenizer <dir>', 'tokenizer folder to copy (default: shared reference tokenizers)')
     .option('--decoder-only', 'write a WhisperForCausalLM (assistant) checkpoint')
+    .option('--force', 'replace the output directory when it exists and is not empty')
     .action((o: Record<string, unknown>) => {
       const r = createRandomCheckpoint({
         outDir: o.out as string,
+        force: o.force === true,
         preset: o.preset as PresetName,
         dtype: o.dtype as 'f32' | 'f16' | 'bf16',
         seed: o.seed as number,

@@ -1,7 +1,7 @@
 // Hugging Face checkpoint directories: tensor names and shapes expected for a config (exactly
 // transformers' WhisperForConditionalGeneration / WhisperForCausalLM state dicts), loading
 // (single file or sharded), and saving.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Tensor, type Device, type DType } from '@distil-whisper/kernels';
@@ -14,6 +14,7 @@ import {
   parseGenerationConfig,
   type WhisperGenerationConfig,
 } from './generation-config';
+import { writeDirectoryAtomic } from './io/atomic-write';
 import {
   openForRead,
   readHeaderFromFd,
@@ -319,6 +320,11 @@ export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {})
 export interface SaveCheckpointOptions {
   /** Write every float tensor in this dtype. Default: each tensor's own dtype. */
   dtype?: 'f32' | 'f16' | 'bf16';
+  /**
+   * Replace a non-empty `dir`. Default: false, and an existing checkpoint (any non-empty
+   * directory) is refused with {@link WriteError} `OUTPUT_EXISTS`.
+   */
+  force?: boolean;
 }
 
 const TORCH_DTYPE: Record<string, string> = { f32: 'float32', f16: 'float16', bf16: 'bfloat16' };
@@ -328,8 +334,20 @@ const TORCH_DTYPE: Record<string, string> = { f32: 'float32', f16: 'float16', bf
  * model.safetensors) that transformers and {@link loadCheckpoint} read back unchanged. Tensors
  * are streamed to disk one at a time; sorted by name as transformers' `save_pretrained` does.
  *
- * @throws {@link CheckpointError} `WRITE_FAILED`, or `TENSORS_MISMATCH` when `tensors` do not
- *   match `config`.
+ * The directory is written atomically ({@link writeDirectoryAtomic}): into a temporary sibling
+ * that is renamed into place once complete, so an interrupted save never leaves a half-written
+ * checkpoint. A non-empty `dir` is refused unless `options.force` (then it is replaced whole,
+ * the old directory deleted only after the new one is in place).
+ *
+ * @param options `dtype`: convert every float tensor while writing (default: as stored);
+ *   `force`: replace a non-empty `dir` (default: refuse)
+ * @throws {@link WriteError} `OUTPUT_EXISTS` (non-empty `dir` without `force`), `OUTPUT_INVALID`,
+ *   `WRITE_FAILED`; {@link CheckpointError} `WRITE_FAILED`, or `TENSORS_MISMATCH` when `tensors`
+ *   do not match `config` (checked before anything is written).
+ * @example
+ * ```ts
+ * saveCheckpoint('./out', { config, generationConfig, tensors }, { dtype: 'f16', force: true });
+ * ```
  */
 export function saveCheckpoint(
   dir: string,
@@ -353,15 +371,6 @@ export function saveCheckpoint(
       problems,
       path: dir,
     });
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw new CheckpointError(
-      'WRITE_FAILED',
-      `cannot create directory: ${(err as Error).message}`,
-      { path: dir, cause: err },
-    );
-  }
   const names = [...tensors.keys()].sort();
   const sources: SafetensorsSource[] = names.map((name) => {
     const t = tensors.get(name)!;
@@ -388,9 +397,15 @@ export function saveCheckpoint(
     ...config,
     torchDtype: TORCH_DTYPE[storedDtype] ?? config.torchDtype,
   });
-  writeJson(join(dir, 'config.json'), json);
-  writeJson(join(dir, 'generation_config.json'), generationConfigToJson(generationConfig));
-  writeSafetensors(join(dir, 'model.safetensors'), sources, { format: 'pt' });
+  writeDirectoryAtomic(
+    dir,
+    (tmp) => {
+      writeJson(join(tmp, 'config.json'), json);
+      writeJson(join(tmp, 'generation_config.json'), generationConfigToJson(generationConfig));
+      writeSafetensors(join(tmp, 'model.safetensors'), sources, { format: 'pt' });
+    },
+    { force: options.force ?? false },
+  );
 }
 
 /** @internal */

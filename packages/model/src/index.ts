@@ -69,6 +69,11 @@ export {
   defaultGenerationConfig,
 } from './presets';
 export type { PresetName, WhisperDims, VocabularyVariant, SpecialTokenLayout } from './presets';
+// Crash-safe file and directory writing: every writer of checkpoints and outputs goes through it.
+export { writeFileAtomic, writeDirectoryAtomic, assertOutputOutside } from './io/atomic-write';
+export type { AtomicWriteOptions } from './io/atomic-write';
+export { WriteError } from './io/write-error';
+export type { WriteErrorCode } from './io/write-error';
 export { CheckpointError, ModelError } from './errors';
 export type { CheckpointErrorCode, ModelErrorCode } from './errors';
 export * from './generation';

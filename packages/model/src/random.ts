@@ -1,7 +1,7 @@
 // Random-weight checkpoints of any dims, written straight to disk in Hugging Face layout. Values
 // come from a seeded generator per tensor and are streamed in chunks, so even large-v3 (≈3 GB in
 // f16) never sits in memory.
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,7 @@ import { parseWhisperConfig, whisperConfigToJson, type WhisperConfig } from './c
 import { whisperConfigJson } from './config-json';
 import { CheckpointError } from './errors';
 import { generationConfigToJson } from './generation-config';
+import { writeDirectoryAtomic } from './io/atomic-write';
 import {
   defaultGenerationConfig,
   PRESETS,
@@ -21,8 +22,13 @@ import { writeSafetensors, type SafetensorsDType, type SafetensorsSource } from 
 
 /** Options of {@link createRandomCheckpoint}. */
 export interface CreateRandomCheckpointOptions {
-  /** Output directory (created when missing; existing files are overwritten). */
+  /**
+   * Output directory, written atomically (see `writeDirectoryAtomic`): created when missing; an
+   * empty directory is filled; a non-empty one is refused unless `force`.
+   */
   outDir: string;
+  /** Replace a non-empty `outDir` whole. Default: false (refuse with `WriteError` `OUTPUT_EXISTS`). */
+  force?: boolean;
   /** Built-in dims. Default: `'tiny'`. */
   preset?: PresetName;
   /** Dims overriding the preset's (any subset), e.g. `{ dModel: 64, encoderLayers: 2 }`. */
@@ -208,8 +214,12 @@ function findReferenceTokenizer(variant: string): string | undefined {
  * special tokens and suppress lists, preprocessor_config.json, model.safetensors (streamed;
  * deterministic for a seed), and a copy of the matching tokenizer files.
  *
+ * The directory is written atomically: a crash never leaves a half-written checkpoint, and a
+ * non-empty `outDir` is refused unless `force`.
+ *
  * @throws {@link CheckpointError} `CONFIG_INVALID` for impossible dims, `FILE_NOT_FOUND` for a
- *   missing `tokenizerDir`, `WRITE_FAILED` when the directory cannot be written.
+ *   missing `tokenizerDir`, `WRITE_FAILED` when a file cannot be written; {@link WriteError}
+ *   `OUTPUT_EXISTS` for a non-empty `outDir` without `force`.
  * @example
  * ```ts
  * await createRandomCheckpoint({ preset: 'distil-small.en', dtype: 'f16', seed: 1, outDir: '/tmp/ds' });
@@ -236,15 +246,6 @@ export function createRandomCheckpoint(options: CreateRandomCheckpointOptions): 
 
   const config = parseWhisperConfig(json);
   const outDir = resolve(options.outDir);
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (err) {
-    throw new CheckpointError(
-      'WRITE_FAILED',
-      `cannot create directory: ${(err as Error).message}`,
-      { path: outDir, cause: err },
-    );
-  }
   let tokenizerDir: string | undefined;
   if (options.tokenizerDir !== false) {
     if (typeof options.tokenizerDir === 'string') {
@@ -260,6 +261,26 @@ export function createRandomCheckpoint(options: CreateRandomCheckpointOptions): 
         );
     } else if (variant) tokenizerDir = findReferenceTokenizer(variant);
   }
+  const st: SafetensorsDType = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'BF16';
+  const spec = expectedTensors(config, options.decoderOnly ? 'decoder-only' : 'encoder-decoder');
+  const names = [...spec.keys()].sort();
+  const sources = names.map((name, i) => randomSource(name, spec.get(name)!, st, seed, i + 1));
+  writeDirectoryAtomic(
+    outDir,
+    (tmp) => writeCheckpointFiles(tmp, config, dims.numMelBins, sources, tokenizerDir),
+    { force: options.force ?? false },
+  );
+  const weights = join(outDir, 'model.safetensors');
+  return { dir: outDir, config, weightBytes: statSync(weights).size, tokenizerDir };
+}
+
+function writeCheckpointFiles(
+  outDir: string,
+  config: WhisperConfig,
+  numMelBins: number,
+  sources: SafetensorsSource[],
+  tokenizerDir: string | undefined,
+): void {
   writeJson(join(outDir, 'config.json'), whisperConfigToJson(config));
   writeJson(
     join(outDir, 'generation_config.json'),
@@ -268,7 +289,7 @@ export function createRandomCheckpoint(options: CreateRandomCheckpointOptions): 
   writeJson(join(outDir, 'preprocessor_config.json'), {
     chunk_length: 30,
     feature_extractor_type: 'WhisperFeatureExtractor',
-    feature_size: dims.numMelBins,
+    feature_size: numMelBins,
     hop_length: 160,
     n_fft: 400,
     n_samples: 480000,
@@ -279,16 +300,10 @@ export function createRandomCheckpoint(options: CreateRandomCheckpointOptions): 
     return_attention_mask: false,
     sampling_rate: 16000,
   });
-  const st: SafetensorsDType = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'BF16';
-  const spec = expectedTensors(config, options.decoderOnly ? 'decoder-only' : 'encoder-decoder');
-  const names = [...spec.keys()].sort();
-  const sources = names.map((name, i) => randomSource(name, spec.get(name)!, st, seed, i + 1));
-  const weights = join(outDir, 'model.safetensors');
-  writeSafetensors(weights, sources, { format: 'pt' });
+  writeSafetensors(join(outDir, 'model.safetensors'), sources, { format: 'pt' });
   if (tokenizerDir)
     for (const f of TOKENIZER_FILES) {
       const src = join(tokenizerDir, f);
       if (existsSync(src)) copyFileSync(src, join(outDir, f));
     }
-  return { dir: outDir, config, weightBytes: statSync(weights).size, tokenizerDir };
 }

@@ -1,7 +1,7 @@
 // CTranslate2 Whisper model directories (as used by faster-whisper: model.bin, config.json,
 // tokenizer.json and/or vocabulary.{txt,json}, optionally preprocessor_config.json): inspect,
 // load into native tensors for WhisperModel, or convert to a Hugging Face checkpoint directory.
-import { closeSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 import { Tensor } from '@distil-whisper/kernels';
@@ -14,6 +14,7 @@ import {
 } from '../checkpoint';
 import { whisperConfigToJson, type WhisperConfig } from '../config';
 import { generationConfigToJson, type WhisperGenerationConfig } from '../generation-config';
+import { assertOutputOutside, writeDirectoryAtomic } from '../io/atomic-write';
 import { vocabularyVariant } from '../presets';
 import { writeSafetensors, type SafetensorsSource } from '../safetensors';
 import { Ct2Error } from './errors';
@@ -260,6 +261,8 @@ export interface ConvertCt2Options {
    * under `DW_REFERENCE_DIR/tokenizers/<variant>`.
    */
   tokenizerDir?: string | false;
+  /** Replace a non-empty output directory whole. Default: false (refuse with `OUTPUT_EXISTS`). */
+  force?: boolean;
 }
 
 /** Result of {@link convertCt2ToHf}. */
@@ -287,8 +290,13 @@ function referenceTokenizerDir(vocabSize: number): string | undefined {
  * transformers read: config.json, generation_config.json, preprocessor_config.json,
  * model.safetensors (streamed one tensor at a time) and the tokenizer files.
  *
+ * The output is written atomically (a temporary sibling renamed into place when complete); a
+ * non-empty `outDir` is refused unless `options.force`, and an `outDir` equal to, inside or
+ * containing `dir` is always refused.
+ *
  * @throws {@link Ct2Error} as {@link inspectCt2ModelDir}, `FILE_NOT_FOUND` for a `tokenizerDir`
- *   without tokenizer files; {@link CheckpointError} `WRITE_FAILED`.
+ *   without tokenizer files; {@link CheckpointError} `WRITE_FAILED`; {@link WriteError}
+ *   `OUTPUT_EXISTS` (non-empty `outDir` without `force`), `OUTPUT_INVALID` (`outDir` overlaps `dir`).
  * @example
  * ```ts
  * convertCt2ToHf('./faster-whisper-base', './whisper-base-hf');
@@ -300,6 +308,7 @@ export function convertCt2ToHf(
   outDir: string,
   options: ConvertCt2Options = {},
 ): Ct2ConversionResult {
+  assertOutputOutside(dir, outDir, 'the source directory');
   const m = inspectCt2ModelDir(dir);
   const dtype = options.dtype ?? m.plan.floatDtype;
   let tokenizerFrom: string | undefined;
@@ -318,11 +327,31 @@ export function convertCt2ToHf(
       ? resolve(dir)
       : referenceTokenizerDir(m.config.vocabSize);
   }
-  mkdirSync(outDir, { recursive: true });
   const config: WhisperConfig = {
     ...m.config,
     torchDtype: { f32: 'float32', f16: 'float16', bf16: 'bfloat16' }[dtype],
   };
+  writeDirectoryAtomic(outDir, (tmp) => writeConverted(m, dir, tmp, config, dtype, tokenizerFrom), {
+    force: options.force ?? false,
+  });
+  return {
+    outDir,
+    config,
+    plan: m.plan,
+    weightBytes: statSync(join(outDir, 'model.safetensors')).size,
+    tokenizerFrom,
+  };
+}
+
+/** Writes every file of the converted checkpoint into `outDir` (the atomic writer's temporary). */
+function writeConverted(
+  m: Ct2WhisperModelDir,
+  dir: string,
+  outDir: string,
+  config: WhisperConfig,
+  dtype: 'f32' | 'f16' | 'bf16',
+  tokenizerFrom: string | undefined,
+): void {
   writeJson(join(outDir, 'config.json'), whisperConfigToJson(config));
   writeJson(join(outDir, 'generation_config.json'), generationConfigToJson(m.generationConfig));
   if (existsSync(join(dir, 'preprocessor_config.json')))
@@ -382,11 +411,4 @@ export function convertCt2ToHf(
   } finally {
     closeSync(fd);
   }
-  return {
-    outDir,
-    config,
-    plan: m.plan,
-    weightBytes: statSync(join(outDir, 'model.safetensors')).size,
-    tokenizerFrom,
-  };
 }
