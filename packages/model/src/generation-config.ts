@@ -34,7 +34,10 @@ export interface WhisperGenerationConfig {
   isMultilingual: boolean | null;
   /** Largest first timestamp index (50 = 1.0 s) for Whisper's timestamp rules. */
   maxInitialTimestampIndex: number | null;
-  /** `[decoderLayer, head]` pairs whose cross-attention aligns with time (word timestamps). */
+  /**
+   * `[decoderLayer, head]` pairs whose cross-attention aligns with time (word timestamps). May
+   * name layers the model does not have (a student keeps its teacher's list); users skip those.
+   */
   alignmentHeads: Array<[number, number]>;
   /** Whether timestamps are returned by default. */
   returnTimestamps: boolean | null;
@@ -183,8 +186,11 @@ export function parseGenerationConfig(
       gen.noTimestampsTokenId,
       gen.prevSotTokenId,
     ]);
+    // Layers past the decoder are accepted: a student made from a teacher keeps the teacher's
+    // alignment_heads (distil-whisper's create_student_model.py copies generation_config.json) and
+    // transformers loads it; code that uses the heads skips the layers the model lacks.
     for (const [l, h] of gen.alignmentHeads)
-      if (l < 0 || l >= config.decoderLayers || h < 0 || h >= config.decoderAttentionHeads)
+      if (l < 0 || h < 0 || h >= config.decoderAttentionHeads)
         problems.push(
           `alignment_heads holds [${l}, ${h}], outside ${config.decoderLayers} layers × ${config.decoderAttentionHeads} heads`,
         );

@@ -202,11 +202,15 @@ describe('configs with impossible values', () => {
     const config = parseWhisperConfig({ ...snake(SMALL_DIMS) });
     const e = failure(() =>
       parseGenerationConfig(
-        { alignment_heads: [[5, 0]], suppress_tokens: [1, 9999], forced_decoder_ids: [[1]] },
+        { alignment_heads: [[0, 9]], suppress_tokens: [1, 9999], forced_decoder_ids: [[1]] },
         config,
       ),
     );
     expect(e.problems).toHaveLength(3);
+    // A layer past the decoder is not an error: students keep their teacher's alignment heads.
+    expect(parseGenerationConfig({ alignment_heads: [[5, 0]] }, config).alignmentHeads).toEqual([
+      [5, 0],
+    ]);
   });
   it('a config.json that is not JSON, or missing', () => {
     const dir = join(tmp.dir, 'badjson');
