@@ -72,6 +72,61 @@ class Backend {
   // concat and writing new keys/values into a KV cache view.
   virtual void copy(const Tensor& src, Tensor& dst) = 0;
   virtual void cast(const Tensor& src, Tensor& dst) = 0;  // contiguous, same shape
+
+  // ---- training (backward) ops ------------------------------------------------------------------
+  // Declared after every inference method so the vtable prefix the CUDA library was compiled
+  // against stays put. Each default throws Unsupported; a backend overrides what it implements.
+  // All tensors f32 and contiguous unless stated. Reductions must be deterministic: the same bits
+  // whatever the number of threads (fixed chunks, fixed-order combines).
+
+  // out[M, N] (=|+=) op(a) · op(b), 2-D. op(a) = aᵀ when trans_a (a stored [K, M]) else a ([M, K]);
+  // op(b) = bᵀ when trans_b (b stored [N, K]) else b ([K, N]); b f32, f16 or bf16.
+  virtual void gemm(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, bool accumulate, Tensor& out) {
+    unsupported("gemm");
+  }
+  // out[N] (=|+=) Σ over the leading rows of x [..., N].
+  virtual void sum_rows(const Tensor& x, bool accumulate, Tensor& out) { unsupported("sum_rows"); }
+  // d_table[ids[i], :] += d_out[i, :]; ids i32 already range-checked, d_table [V, C].
+  virtual void embedding_backward(const Tensor& ids, const Tensor& d_out, Tensor& d_table) {
+    unsupported("embedding_backward");
+  }
+  // dx of layer_norm over the last dim (statistics recomputed from x); d_gamma / d_beta [C] are
+  // accumulated into when not null.
+  virtual void layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& d_out, float eps, Tensor& dx,
+                                   Tensor* d_gamma, Tensor* d_beta) {
+    unsupported("layer_norm_backward");
+  }
+  // dx = d_out · (Φ(x) + x·φ(x)), exact-erf GELU.
+  virtual void gelu_backward(const Tensor& x, const Tensor& d_out, Tensor& dx) { unsupported("gelu_backward"); }
+  // Gradients of attention(): q/k/v as in attention() (last dim contiguous, other strides
+  // arbitrary), out and d_out [B, Lq, H, D] with the same rule, lse [B, H, Lq] contiguous (from
+  // attention() with the same q, k, params). dq/dk/dv contiguous, fully written.
+  virtual void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                  const Tensor& lse, const Tensor& d_out, const AttentionParams& params, Tensor& dq,
+                                  Tensor& dk, Tensor& dv) {
+    unsupported("attention_backward");
+  }
+  // The fused distillation objective per row (ops.h, LogitsLossParams). teacher may be null;
+  // grad may be the student tensor itself (in place). Labels already range-checked.
+  virtual void logits_loss(const Tensor& student, const Tensor* teacher, const Tensor& labels, float temperature,
+                           float ce_scale, float kl_scale, Tensor& ce, Tensor& kl, Tensor& grad) {
+    unsupported("logits_loss");
+  }
+  // One torch.optim.AdamW step (single-tensor order) on param with its moments, in place.
+  virtual void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr, double beta1,
+                          double beta2, double eps, double weight_decay, int64_t step) {
+    unsupported("adamw_step");
+  }
+  // Σ x² accumulated in double.
+  virtual double sum_squares(const Tensor& x) { unsupported("sum_squares"); }
+  virtual void scale_in_place(Tensor& x, float s) { unsupported("scale_in_place"); }
+  // dst += alpha · src, same shape.
+  virtual void add_in_place(Tensor& dst, const Tensor& src, float alpha) { unsupported("add_in_place"); }
+
+ protected:
+  [[noreturn]] void unsupported(const char* op) const {
+    fail(ErrorCode::Unsupported, "the " + name() + " backend does not implement " + op + " yet");
+  }
 };
 
 // Process-wide backends. cpu_backend() always exists; cuda_backend() loads the CUDA library on

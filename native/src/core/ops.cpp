@@ -4,8 +4,10 @@
 #include "dw/ops.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 namespace dw::ops {
 namespace {
@@ -70,6 +72,39 @@ void check_suffix_broadcast(const Tensor& a, const Tensor& b, const char* op) {
   if (!ok || (b.numel() == 0 && a.numel() != 0))
     expected(ErrorCode::ShapeMismatch, op, "b",
              "a shape equal to a trailing part of " + shape_str(a.shape), shape_str(b.shape));
+}
+
+// The byte range a view can touch (strides are never negative here).
+std::pair<uintptr_t, uintptr_t> byte_span(const Tensor& t) {
+  const auto lo = reinterpret_cast<uintptr_t>(t.raw());
+  int64_t last = 0;
+  for (int i = 0; i < t.ndim(); ++i) {
+    if (t.shape[static_cast<size_t>(i)] == 0) return {lo, lo};
+    last += (t.shape[static_cast<size_t>(i)] - 1) * t.strides[static_cast<size_t>(i)];
+  }
+  return {lo, lo + static_cast<uintptr_t>(last + 1) * dtype_size(t.dtype)};
+}
+
+// An output written in place must not share memory with an input it is computed from: the
+// kernels read inputs after they have started writing the output.
+void check_disjoint(const Tensor& dst, const Tensor& src, const char* op, const char* dst_name, const char* src_name) {
+  const auto d = byte_span(dst), s = byte_span(src);
+  if (d.first < s.second && s.first < d.second)
+    fail(ErrorCode::InvalidArgument,
+         std::string(op) + ": " + dst_name + " overlaps " + src_name + " in memory; write into a separate tensor");
+}
+
+void check_shape(const Tensor& t, const Shape& want, const char* op, const char* name) {
+  if (t.shape != want) expected(ErrorCode::ShapeMismatch, op, name, shape_str(want), shape_str(t.shape));
+}
+
+// A tensor an op writes into: live, f32, contiguous, on `device`.
+void check_output(const Tensor& t, Device device, const char* op, const char* name) {
+  check_dtype(t, DType::F32, op, name);
+  check_contiguous(t, op, name);
+  if (t.device() != device)
+    fail(ErrorCode::DeviceMismatch, std::string(op) + ": " + name + " is on " + device_name(t.device()) +
+                                        " but the inputs are on " + device_name(device));
 }
 
 }  // namespace
@@ -411,6 +446,39 @@ Tensor concat(const std::vector<Tensor>& inputs, int dim) {
     at += t.dim(d);
   }
   return out;
+}
+
+// ---- training (backward) ops ---------------------------------------------------------------------
+
+Tensor gemm(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor* out, bool accumulate) {
+  const char* op = "gemm";
+  check_dtype(a, DType::F32, op, "a");
+  check_float_weight(b, op, "b");
+  same_device({&a, &b}, op);
+  check_ndim(a, 2, 2, op, "a");
+  check_ndim(b, 2, 2, op, "b");
+  check_contiguous(a, op, "a");
+  check_contiguous(b, op, "b");
+  const int64_t M = trans_a ? a.dim(1) : a.dim(0), K = trans_a ? a.dim(0) : a.dim(1);
+  const int64_t N = trans_b ? b.dim(0) : b.dim(1), Kb = trans_b ? b.dim(1) : b.dim(0);
+  if (Kb != K)
+    expected(ErrorCode::ShapeMismatch, op, "b",
+             std::string(trans_b ? "[N, K]" : "[K, N]") + " with K = " + std::to_string(K) + " (from a " +
+                 shape_str(a.shape) + (trans_a ? " stored [K, M]" : "") + ")",
+             shape_str(b.shape));
+  DW_CHECK(!accumulate || out, ErrorCode::InvalidArgument, "gemm: accumulate needs out (the tensor to add to)");
+  Tensor result;
+  if (out) {
+    check_output(*out, a.device(), op, "out");
+    check_shape(*out, {M, N}, op, "out");
+    check_disjoint(*out, a, op, "out", "a");
+    check_disjoint(*out, b, op, "out", "b");
+    result = *out;
+  } else {
+    result = empty({M, N}, DType::F32, a.device());
+  }
+  if (result.numel()) backend_for(a.device()).gemm(a, b, trans_a, trans_b, accumulate, result);
+  return result;
 }
 
 }  // namespace dw::ops

@@ -114,6 +114,14 @@ class CpuBackend final : public Backend {
   void cast(const Tensor& src, Tensor& dst) override {
     cpu::cast(src.raw(), src.dtype, dst.raw(), dst.dtype, src.numel());
   }
+
+  // ---- training ops ----
+  void gemm(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, bool accumulate, Tensor& out) override {
+    const int64_t K = trans_a ? a.dim(0) : a.dim(1);
+    // Leading dims are the stored row lengths, whichever way the operands are read.
+    cpu::gemm(out.dim(0), out.dim(1), K, a.data<float>(), a.dim(1), trans_a, b.raw(), b.dtype, b.dim(1), trans_b,
+              nullptr, out.data<float>(), out.dim(1), accumulate);
+  }
 };
 
 }  // namespace

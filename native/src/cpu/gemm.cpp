@@ -62,6 +62,18 @@ void scalar_pack_a(const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t 
   }
 }
 
+void scalar_pack_a_trans(const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
+                         float* dst) {
+  for (int64_t ir = 0; ir < mc; ir += kScalarMR) {
+    float* d = dst + ir * kc;
+    const int64_t rows = std::min<int64_t>(kScalarMR, mc - ir);
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* a = A + (k0 + k) * lda + i0 + ir;
+      for (int r = 0; r < kScalarMR; ++r) d[k * kScalarMR + r] = r < rows ? a[r] : 0.0f;
+    }
+  }
+}
+
 void scalar_pack_b(const BView& B, int64_t j0, int64_t nc, int64_t k0, int64_t kc, float* dst) {
   for (int64_t jr = 0; jr < nc; jr += kScalarNR) {
     float* d = dst + jr * kc;
@@ -109,7 +121,8 @@ void scalar_gemv(int64_t M, int64_t K, const float* A, int64_t lda, const BView&
   }
 }
 
-const Kernels kScalarKernels{kScalarMR, kScalarNR, &scalar_pack_a, &scalar_pack_b, &scalar_micro, &scalar_gemv};
+const Kernels kScalarKernels{kScalarMR,      kScalarNR,     &scalar_pack_a, &scalar_pack_a_trans,
+                             &scalar_pack_b, &scalar_micro, &scalar_gemv};
 
 // ---- scratch memory ---------------------------------------------------------------------------------
 
@@ -175,10 +188,12 @@ struct Problem {
   int64_t M, N, K;
   const float* A;
   int64_t lda;
+  bool trans_a;  // A stored [K, M]
   BView B;
   const float* bias;
   float* C;
   int64_t ldc;
+  bool accumulate;  // C += product: the first K slab adds to C as the later ones do
 };
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -200,7 +215,7 @@ void gemm_tile(const Kernels& kern, const Problem& p, const PackedA& pa, int64_t
     const int64_t nc = std::min(kNC, n1 - jc);
     for (int64_t pc = 0; pc < p.K; pc += KC) {
       const int64_t kc = std::min(KC, p.K - pc);
-      const bool accumulate = pc > 0;
+      const bool accumulate = pc > 0 || p.accumulate;
       kern.pack_b(p.B, jc, nc, pc, kc, bp);
       for (int64_t ic = m0; ic < m1; ic += kMC) {
         const int64_t mc = std::min(kMC, m1 - ic);
@@ -229,11 +244,14 @@ void gemm_band(const Kernels& kern, const Problem& p, int threads, int64_t KC, i
   const int64_t Mp = round_up(M, MR);
   const PackedA pa{apack, Mp};
   const int64_t k_blocks = (K + KC - 1) / KC, m_blocks = (M + kMC - 1) / kMC;
+  // Rows m0… of op(A) start m0 rows down in A, or m0 columns across when A is stored transposed.
+  const float* a_band = p.trans_a ? p.A + m0 : p.A + m0 * p.lda;
+  const PackAFn pack = p.trans_a ? kern.pack_a_trans : kern.pack_a;
   auto pack_range = [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t ic = (b % m_blocks) * kMC, pc = (b / m_blocks) * KC;
       const int64_t kc = std::min(KC, K - pc);
-      kern.pack_a(p.A + m0 * p.lda, p.lda, ic, std::min(kMC, M - ic), pc, kc, apack + pc * Mp + ic * kc);
+      pack(a_band, p.lda, ic, std::min(kMC, M - ic), pc, kc, apack + pc * Mp + ic * kc);
     }
   };
   if (threads > 1 && m_blocks * k_blocks > 1) parallel_for(m_blocks * k_blocks, 1, pack_range);
@@ -244,6 +262,9 @@ void gemm_band(const Kernels& kern, const Problem& p, int threads, int64_t KC, i
   //    so B is packed once per band); split M as well when N has too few micro-panels.
   //    Column boundaries fall on C's 64-byte lines where the layout allows, so two threads never
   //    write the same cache line (false sharing on every row would cost more than the split gains).
+  //    A tall, narrow C (M ≥ 4·N, e.g. the tied embedding's gradient, 51865 × 512) is split over M
+  //    first instead: splitting its few columns would make every tile stream the whole packed A
+  //    band, while B (N·K) is cheap to pack once per tile.
   Problem band = p;
   band.A = nullptr;  // tiles only read the packed copy
   band.C = p.C + m0 * p.ldc;
@@ -251,8 +272,15 @@ void gemm_band(const Kernels& kern, const Problem& p, int threads, int64_t KC, i
   const int64_t n_unit = std::max(NR, kLineFloats);
   const int64_t units = (N + n_unit - 1) / n_unit;
   const int64_t want = threads > 1 ? threads * 4 : 1;
-  const int64_t nt = std::min(units, want);
-  const int64_t mt = std::min((M + MR - 1) / MR, (want + nt - 1) / nt);
+  const int64_t m_units = (M + MR - 1) / MR;
+  int64_t nt, mt;
+  if (M >= 4 * N) {
+    mt = std::min(m_units, want);
+    nt = std::min(units, (want + mt - 1) / mt);
+  } else {
+    nt = std::min(units, want);
+    mt = std::min(m_units, (want + nt - 1) / nt);
+  }
   const int64_t n_step = (units + nt - 1) / nt * n_unit;
   const int64_t m_step = round_up((M + mt - 1) / mt, MR);
   const auto c_addr = reinterpret_cast<uintptr_t>(band.C);
@@ -303,33 +331,44 @@ void gemm_blocked(const Kernels& kern, const Problem& p) {
 
 using namespace gemm_detail;
 
-void gemm_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B,
-                    DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C,
-                    int64_t ldc) {
+void gemm_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a, const void* B,
+                    DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc,
+                    bool accumulate) {
   const BView b{B, b_dtype, ldb, trans_b};
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
-      double acc = bias ? bias[j] : 0.0;
+      double acc = accumulate ? C[i * ldc + j] : bias ? bias[j] : 0.0;
       for (int64_t k = 0; k < K; ++k)
-        acc += static_cast<double>(A[i * lda + k]) * load_b(b, trans_b ? j * ldb + k : k * ldb + j);
+        acc += static_cast<double>(trans_a ? A[k * lda + i] : A[i * lda + k]) *
+               load_b(b, trans_b ? j * ldb + k : k * ldb + j);
       C[i * ldc + j] = static_cast<float>(acc);
     }
 }
 
+void gemm_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B,
+                    DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C,
+                    int64_t ldc) {
+  gemm_reference(M, N, K, A, lda, false, B, b_dtype, ldb, trans_b, bias, C, ldc, false);
+}
+
 const Kernels& gemm_detail::scalar_kernels() { return kScalarKernels; }
 
-void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B, DType b_dtype,
-          int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc) {
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a, const void* B,
+          DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
+  if (accumulate) bias = nullptr;  // documented precondition; never add a bias twice
   if (K <= 0) {
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
     return;
   }
   const Kernels& kern = use_avx2() ? avx2_kernels() : scalar_kernels();
-  const Problem p{M, N, K, A, lda, BView{B, b_dtype, ldb, trans_b}, bias, C, ldc};
+  const Problem p{M, N, K, A, lda, trans_a, BView{B, b_dtype, ldb, trans_b}, bias, C, ldc, accumulate};
 
-  if (M <= kGemvMaxM) {
+  // The streaming path reads rows of A and writes C; the transposed and accumulating products of
+  // a backward pass have large M and go through the blocked driver, which handles both.
+  if (M <= kGemvMaxM && !trans_a && !accumulate) {
     // Memory bound: split the columns (rows of B when transposed) so every thread streams its
     // own slice of B once. Chunks of at least ~256 KiB of B keep the hand-off cost negligible.
     const int64_t grain = std::max<int64_t>(16, (int64_t{1} << 16) / K);
@@ -337,6 +376,11 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const vo
     return;
   }
   gemm_blocked(kern, p);
+}
+
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B, DType b_dtype,
+          int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc) {
+  gemm(M, N, K, A, lda, false, B, b_dtype, ldb, trans_b, bias, C, ldc, false);
 }
 
 }  // namespace dw::cpu

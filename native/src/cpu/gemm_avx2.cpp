@@ -99,6 +99,26 @@ void pack_a(const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int
   }
 }
 
+// op(A) = Aᵀ with A stored [K, M]: for each k, the rows of a micro-panel are MR adjacent floats of
+// row k of A, so each is one masked load (lanes past the block's rows read nothing and pack as 0).
+// An 8-wide store spills 2 floats into the next k-group, which the next store overwrites; the last
+// k of a panel is stored masked so nothing lands in the next panel (another thread may own it).
+void pack_a_trans(const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i six = _mm256_cmpgt_epi32(_mm256_set1_epi32(MR), lane);
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* a = A + (k0 + k) * lda + i0;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const int rows = static_cast<int>(min64(MR, mc - ir));
+      const __m256i mask = rows == MR ? six : _mm256_cmpgt_epi32(_mm256_set1_epi32(rows), lane);
+      const __m256 v = _mm256_maskload_ps(a + ir, mask);
+      float* d = dst + ir * kc + k * MR;
+      if (k + 1 < kc) _mm256_storeu_ps(d, v);
+      else _mm256_maskstore_ps(d, six, v);
+    }
+  }
+}
+
 template <DType D>
 void pack_b_trans(const BView& B, int64_t j0, int64_t nc, int64_t k0, int64_t kc, float* dst) {
   for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -340,7 +360,7 @@ void gemv(int64_t M, int64_t K, const float* A, int64_t lda, const BView& B, con
   }
 }
 
-const Kernels kAvx2Kernels{MR, NR, &pack_a, &pack_b, &micro_6x16, &gemv};
+const Kernels kAvx2Kernels{MR, NR, &pack_a, &pack_a_trans, &pack_b, &micro_6x16, &gemv};
 
 }  // namespace
 

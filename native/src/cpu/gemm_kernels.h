@@ -21,6 +21,8 @@ struct BView {
 
 // Packs A rows [i0, i0 + mc) × k [k0, k0 + kc) into MR-row micro-panels (k-major inside each
 // panel, rows past mc zero-filled). dst holds ceil(mc / MR) · MR · kc floats (+ 16 slack).
+// The transposed variant (Kernels::pack_a_trans) packs the same block of op(A) = Aᵀ from A stored
+// [K, M]: element (i, k) at A[k·lda + i], so each k reads a contiguous run of rows.
 using PackAFn = void (*)(const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
                          float* dst);
 // Packs op(B) columns [j0, j0 + nc) × k [k0, k0 + kc) into NR-column micro-panels, converting to
@@ -41,6 +43,7 @@ struct Kernels {
   int mr;
   int nr;
   PackAFn pack_a;
+  PackAFn pack_a_trans;
   PackBFn pack_b;
   MicroFn micro;
   GemvFn gemv;

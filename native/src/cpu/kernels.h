@@ -21,6 +21,16 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const vo
 void gemm_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B,
                     DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C,
                     int64_t ldc);
+// The full form (training): op(A) = Aᵀ when trans_a (A stored [K, M], lda >= M) else A ([M, K]).
+// accumulate: C += op(A)·op(B) (bias must then be null). Deterministic: every element of C is
+// summed in the same order whatever the thread count. M <= 4 without trans_a or accumulate takes
+// the streaming GEMV path.
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a, const void* B,
+          DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc,
+          bool accumulate);
+void gemm_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a,
+                    const void* B, DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C,
+                    int64_t ldc, bool accumulate);
 
 // ---- elementwise (elementwise.cpp) -----------------------------------------------------------
 // out[i] = a[i] op b[i % nb] (suffix broadcast). n = numel(a), nb = numel(b), n % nb == 0.
