@@ -60,6 +60,8 @@ inline bool expect_close(const std::string& what, const float* got, const float*
     ++failures();
     std::printf("FAIL %s: max abs err %.3g at %zu (got %.8g want %.8g; atol %.1g rtol %.1g)\n", what.c_str(), worst,
                 worst_i, n ? got[worst_i] : 0.0f, n ? want[worst_i] : 0.0f, atol, rtol);
+  } else if (std::getenv("DW_TEST_VERBOSE")) {  // the margins behind each tolerance, for reports
+    std::printf("ok   %s: max abs err %.3g (atol %.1g rtol %.1g)\n", what.c_str(), worst, atol, rtol);
   }
   return ok;
 }

@@ -184,6 +184,104 @@ void test_views_copies_memory() {
                [&] { ops::matmul(poison({int64_t{1} << 24, 1}), poison({int64_t{1} << 24, 1}), nullptr, true); });
 }
 
+void test_training_ops() {
+  // gemm: shapes of op(a) / op(b), out, accumulate, overlap.
+  Tensor a = poison({4, 8}), bt = poison({5, 8});
+  expect_error("gemm K mismatch", E::ShapeMismatch, [&] { ops::gemm(a, poison({7, 5}), false, false, nullptr, false); });
+  expect_error("gemm K mismatch trans_a", E::ShapeMismatch, [&] { ops::gemm(a, bt, true, true, nullptr, false); });
+  expect_error("gemm a 3-d", E::ShapeMismatch, [&] { ops::gemm(poison({1, 4, 8}), bt, false, true, nullptr, false); });
+  expect_error("gemm a f16", E::DTypeMismatch, [&] { ops::gemm(poison({4, 8}, DType::F16), bt, false, true, nullptr, false); });
+  expect_error("gemm b i32", E::DTypeMismatch, [&] { ops::gemm(a, poison({5, 8}, DType::I32), false, true, nullptr, false); });
+  expect_error("gemm strided a", E::InvalidArgument,
+               [&] { ops::gemm(view_transpose(poison({8, 4}), 0, 1), bt, false, true, nullptr, false); });
+  expect_error("gemm accumulate without out", E::InvalidArgument, [&] { ops::gemm(a, bt, false, true, nullptr, true); });
+  {
+    Tensor out = poison({4, 6});
+    expect_error("gemm out shape", E::ShapeMismatch, [&] { ops::gemm(a, bt, false, true, &out, true); });
+    Tensor out16 = poison({4, 5}, DType::F16);
+    expect_error("gemm out dtype", E::DTypeMismatch, [&] { ops::gemm(a, bt, false, true, &out16, false); });
+    Tensor out_strided = view_transpose(poison({5, 4}), 0, 1);
+    expect_error("gemm out strided", E::InvalidArgument, [&] { ops::gemm(a, bt, false, true, &out_strided, false); });
+    Tensor out_cuda = poison({4, 5}, DType::F32, Device::CUDA);
+    expect_error("gemm out device", E::DeviceMismatch, [&] { ops::gemm(a, bt, false, true, &out_cuda, false); });
+    Tensor sq = real_f32({4, 4});
+    Tensor b44 = real_f32({4, 4});
+    expect_error("gemm out aliases a", E::InvalidArgument, [&] { ops::gemm(sq, b44, false, false, &sq, true); });
+  }
+
+  Tensor x = poison({3, 5, 7});
+  expect_error("sum_rows dtype", E::DTypeMismatch, [&] { ops::sum_rows(poison({3}, DType::I32), nullptr, false); });
+  expect_error("sum_rows accumulate without out", E::InvalidArgument, [&] { ops::sum_rows(x, nullptr, true); });
+  {
+    Tensor out = poison({5});
+    expect_error("sum_rows out shape", E::ShapeMismatch, [&] { ops::sum_rows(x, &out, true); });
+  }
+
+  // embedding_backward: range check before any write, shapes, dtypes.
+  Tensor d_table = real_f32({10, 4}, 3.0f);
+  expect_error("embedding_backward id = V", E::InvalidArgument,
+               [&] { ops::embedding_backward(real_i32({1, 10}, {2}), real_f32({2, 4}), d_table); });
+  expect_error("embedding_backward negative id", E::InvalidArgument,
+               [&] { ops::embedding_backward(real_i32({-100}, {1}), real_f32({1, 4}), d_table); });
+  expect_error("embedding_backward d_out shape", E::ShapeMismatch,
+               [&] { ops::embedding_backward(real_i32({1, 2}, {2}), real_f32({2, 5}), d_table); });
+  expect_error("embedding_backward ids dtype", E::DTypeMismatch,
+               [&] { ops::embedding_backward(real_f32({2}), real_f32({2, 4}), d_table); });
+  {
+    Tensor t16 = poison({10, 4}, DType::BF16);
+    expect_error("embedding_backward d_table dtype", E::DTypeMismatch,
+                 [&] { ops::embedding_backward(real_i32({1}, {1}), real_f32({1, 4}), t16); });
+  }
+  std::vector<float> back(40);
+  ops::to_host(d_table, back.data(), 160);
+  expect_true("failed embedding_backward leaves d_table", back == std::vector<float>(40, 3.0f));
+
+  // layer_norm_backward / gelu_backward.
+  Tensor g7 = poison({7});
+  expect_error("layer_norm_backward gamma", E::ShapeMismatch, [&] { ops::layer_norm_backward(x, poison({6}), x, 1e-5f, nullptr, nullptr); });
+  expect_error("layer_norm_backward d_out", E::ShapeMismatch,
+               [&] { ops::layer_norm_backward(x, g7, poison({3, 7}), 1e-5f, nullptr, nullptr); });
+  expect_error("layer_norm_backward eps", E::InvalidArgument, [&] { ops::layer_norm_backward(x, g7, x, 0.0f, nullptr, nullptr); });
+  {
+    Tensor dg = poison({6});
+    expect_error("layer_norm_backward d_gamma shape", E::ShapeMismatch, [&] { ops::layer_norm_backward(x, g7, x, 1e-5f, &dg, nullptr); });
+    Tensor db = poison({7}, DType::F16);
+    expect_error("layer_norm_backward d_beta dtype", E::DTypeMismatch, [&] { ops::layer_norm_backward(x, g7, x, 1e-5f, nullptr, &db); });
+  }
+  expect_error("gelu_backward shape", E::ShapeMismatch, [&] { ops::gelu_backward(x, poison({3, 5, 6})); });
+  expect_error("gelu_backward dtype", E::DTypeMismatch, [&] { ops::gelu_backward(x, poison({3, 5, 7}, DType::F16)); });
+  expect_error("gelu_backward disposed", E::Disposed, [&] { ops::gelu_backward(disposed({3}), poison({3})); });
+
+  // adamw_step: shapes, overlap, hyper-parameters.
+  {
+    Tensor p = real_f32({6}), g = real_f32({6}), m = real_f32({6}), v = real_f32({6});
+    ops::AdamWParams ap;
+    expect_error("adamw shape", E::ShapeMismatch, [&] { Tensor g5 = real_f32({5}); ops::adamw_step(p, g5, m, v, ap); });
+    expect_error("adamw m is param", E::InvalidArgument, [&] { ops::adamw_step(p, g, p, v, ap); });
+    expect_error("adamw dtype", E::DTypeMismatch, [&] { Tensor v16 = poison({6}, DType::F16); ops::adamw_step(p, g, m, v16, ap); });
+    ap.step = 0;
+    expect_error("adamw step 0", E::InvalidArgument, [&] { ops::adamw_step(p, g, m, v, ap); });
+    ap.step = 1;
+    ap.beta2 = 1.0;
+    expect_error("adamw beta2 1", E::InvalidArgument, [&] { ops::adamw_step(p, g, m, v, ap); });
+    ap.beta2 = 0.999;
+    ap.lr = -1e-3;
+    expect_error("adamw negative lr", E::InvalidArgument, [&] { ops::adamw_step(p, g, m, v, ap); });
+  }
+
+  // In-place helpers.
+  {
+    Tensor d = real_f32({2, 3});
+    expect_error("add_in_place shape", E::ShapeMismatch, [&] { ops::add_in_place(d, real_f32({3, 2}), 1.0f); });
+    expect_error("add_in_place partial overlap", E::InvalidArgument,
+                 [&] { Tensor big = real_f32({8}); Tensor a6 = view_slice(big, 0, 0, 6), b6 = view_slice(big, 0, 2, 8); ops::add_in_place(a6, b6, 1.0f); });
+    Tensor strided = view_transpose(real_f32({3, 2}), 0, 1);
+    expect_error("scale_in_place strided", E::InvalidArgument, [&] { ops::scale_in_place(strided, 2.0f); });
+    expect_error("fill_zero strided", E::InvalidArgument, [&] { ops::fill_zero(strided); });
+    expect_error("sum_squares dtype", E::DTypeMismatch, [&] { ops::sum_squares(poison({3}, DType::BF16)); });
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -192,5 +290,6 @@ int main() {
   test_conv_embedding();
   test_attention_reduce();
   test_views_copies_memory();
+  test_training_ops();
   return dwtest::summary("test_ops_validation");
 }

@@ -481,4 +481,150 @@ Tensor gemm(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Tensor
   return result;
 }
 
+Tensor sum_rows(const Tensor& x, Tensor* out, bool accumulate) {
+  const char* op = "sum_rows";
+  check_dtype(x, DType::F32, op, "x");
+  check_contiguous(x, op, "x");
+  check_ndim(x, 1, 8, op, "x");
+  const int64_t N = x.dim(-1);
+  DW_CHECK(!accumulate || out, ErrorCode::InvalidArgument, "sum_rows: accumulate needs out (the tensor to add to)");
+  Tensor result;
+  if (out) {
+    check_output(*out, x.device(), op, "out");
+    check_shape(*out, {N}, op, "out");
+    check_disjoint(*out, x, op, "out", "x");
+    result = *out;
+  } else {
+    result = empty({N}, DType::F32, x.device());
+  }
+  if (N) backend_for(x.device()).sum_rows(x, accumulate, result);
+  return result;
+}
+
+// Ids must index rows of a table with `rows` rows: checked on the host before any kernel runs.
+static void check_ids_in_range(const Tensor& ids, int64_t rows, const char* op) {
+  Tensor host_ids = ids.device() == Device::CPU ? ids : to_device(ids, Device::CPU);
+  const int32_t* p = host_ids.data<int32_t>();
+  for (int64_t i = 0; i < host_ids.numel(); ++i)
+    if (p[i] < 0 || p[i] >= rows)
+      fail(ErrorCode::InvalidArgument, std::string(op) + ": id " + std::to_string(p[i]) + " at position " +
+                                           std::to_string(i) + " is outside the table of " + std::to_string(rows) +
+                                           " rows");
+}
+
+void embedding_backward(const Tensor& ids, const Tensor& d_out, Tensor& d_table) {
+  const char* op = "embedding_backward";
+  check_dtype(ids, DType::I32, op, "ids");
+  check_dtype(d_out, DType::F32, op, "d_out");
+  check_live(d_table, op, "d_table");
+  same_device({&ids, &d_out}, op);
+  check_output(d_table, ids.device(), op, "d_table");
+  check_contiguous(ids, op, "ids");
+  check_contiguous(d_out, op, "d_out");
+  check_ndim(d_table, 2, 2, op, "d_table");
+  Shape want = ids.shape;
+  want.push_back(d_table.dim(1));
+  check_shape(d_out, want, op, "d_out");
+  check_disjoint(d_table, d_out, op, "d_table", "d_out");
+  check_disjoint(d_table, ids, op, "d_table", "ids");
+  check_ids_in_range(ids, d_table.dim(0), op);
+  if (d_out.numel()) backend_for(ids.device()).embedding_backward(ids, d_out, d_table);
+}
+
+Tensor layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& d_out, float eps, Tensor* d_gamma,
+                           Tensor* d_beta) {
+  const char* op = "layer_norm_backward";
+  check_dtype(x, DType::F32, op, "x");
+  check_dtype(gamma, DType::F32, op, "gamma");
+  check_dtype(d_out, DType::F32, op, "d_out");
+  same_device({&x, &gamma, &d_out}, op);
+  check_contiguous(x, op, "x");
+  check_contiguous(d_out, op, "d_out");
+  check_ndim(x, 1, 8, op, "x");
+  const int64_t C = x.dim(-1);
+  if (gamma.ndim() != 1 || gamma.dim(0) != C || !gamma.is_contiguous())
+    expected(ErrorCode::ShapeMismatch, op, "gamma", "contiguous [" + std::to_string(C) + "]", shape_str(gamma.shape));
+  check_shape(d_out, x.shape, op, "d_out");
+  DW_CHECK(eps > 0.0f && std::isfinite(eps), ErrorCode::InvalidArgument, "layer_norm_backward: eps must be positive");
+  for (Tensor* p : {d_gamma, d_beta}) {
+    if (!p) continue;
+    const char* name = p == d_gamma ? "d_gamma" : "d_beta";
+    check_output(*p, x.device(), op, name);
+    check_shape(*p, {C}, op, name);
+    for (const Tensor* in : {&x, &gamma, &d_out}) check_disjoint(*p, *in, op, name, "an input");
+  }
+  if (d_gamma && d_beta) check_disjoint(*d_gamma, *d_beta, op, "d_gamma", "d_beta");
+  Tensor dx = empty(x.shape, DType::F32, x.device());
+  if (dx.numel()) backend_for(x.device()).layer_norm_backward(x, gamma, d_out, eps, dx, d_gamma, d_beta);
+  return dx;
+}
+
+Tensor gelu_backward(const Tensor& x, const Tensor& d_out) {
+  const char* op = "gelu_backward";
+  check_dtype(x, DType::F32, op, "x");
+  check_dtype(d_out, DType::F32, op, "d_out");
+  same_device({&x, &d_out}, op);
+  check_contiguous(x, op, "x");
+  check_contiguous(d_out, op, "d_out");
+  check_shape(d_out, x.shape, op, "d_out");
+  Tensor dx = empty(x.shape, DType::F32, x.device());
+  if (dx.numel()) backend_for(x.device()).gelu_backward(x, d_out, dx);
+  return dx;
+}
+
+void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWParams& p) {
+  const char* op = "adamw_step";
+  check_live(param, op, "param");
+  const Tensor* all[] = {&param, &grad, &m, &v};
+  const char* names[] = {"param", "grad", "m", "v"};
+  for (int i = 0; i < 4; ++i) {
+    check_output(*all[i], param.device(), op, names[i]);
+    check_shape(*all[i], param.shape, op, names[i]);
+    for (int j = 0; j < i; ++j) check_disjoint(*all[i], *all[j], op, names[i], names[j]);
+  }
+  // The ranges torch.optim.AdamW accepts.
+  DW_CHECK(std::isfinite(p.lr) && p.lr >= 0.0, ErrorCode::InvalidArgument, "adamw_step: lr must be >= 0");
+  DW_CHECK(std::isfinite(p.eps) && p.eps >= 0.0, ErrorCode::InvalidArgument, "adamw_step: eps must be >= 0");
+  DW_CHECK(p.beta1 >= 0.0 && p.beta1 < 1.0, ErrorCode::InvalidArgument, "adamw_step: beta1 must be in [0, 1)");
+  DW_CHECK(p.beta2 >= 0.0 && p.beta2 < 1.0, ErrorCode::InvalidArgument, "adamw_step: beta2 must be in [0, 1)");
+  DW_CHECK(std::isfinite(p.weight_decay) && p.weight_decay >= 0.0, ErrorCode::InvalidArgument,
+           "adamw_step: weight_decay must be >= 0");
+  DW_CHECK(p.step >= 1, ErrorCode::InvalidArgument, "adamw_step: step is 1-based and must be >= 1");
+  if (param.numel())
+    backend_for(param.device()).adamw_step(param, grad, m, v, p.lr, p.beta1, p.beta2, p.eps, p.weight_decay, p.step);
+}
+
+double sum_squares(const Tensor& x) {
+  check_dtype(x, DType::F32, "sum_squares", "x");
+  check_contiguous(x, "sum_squares", "x");
+  return x.numel() ? backend_for(x.device()).sum_squares(x) : 0.0;
+}
+
+void scale_in_place(Tensor& x, float s) {
+  check_dtype(x, DType::F32, "scale_in_place", "x");
+  check_contiguous(x, "scale_in_place", "x");
+  DW_CHECK(std::isfinite(s), ErrorCode::InvalidArgument, "scale_in_place: the factor must be finite");
+  if (x.numel()) backend_for(x.device()).scale_in_place(x, s);
+}
+
+void add_in_place(Tensor& dst, const Tensor& src, float alpha) {
+  const char* op = "add_in_place";
+  check_dtype(dst, DType::F32, op, "dst");
+  check_dtype(src, DType::F32, op, "src");
+  same_device({&dst, &src}, op);
+  check_contiguous(dst, op, "dst");
+  check_contiguous(src, op, "src");
+  check_shape(src, dst.shape, op, "src");
+  DW_CHECK(std::isfinite(alpha), ErrorCode::InvalidArgument, "add_in_place: alpha must be finite");
+  // dst += alpha·dst is fine element by element; a partial overlap is not.
+  if (dst.raw() != src.raw()) check_disjoint(dst, src, op, "dst", "src");
+  if (dst.numel()) backend_for(dst.device()).add_in_place(dst, src, alpha);
+}
+
+void fill_zero(Tensor& x) {
+  check_live(x, "fill_zero", "x");
+  check_contiguous(x, "fill_zero", "x");
+  if (x.numel()) backend_for(x.device()).memset_zero(x);
+}
+
 }  // namespace dw::ops

@@ -122,6 +122,36 @@ class CpuBackend final : public Backend {
     cpu::gemm(out.dim(0), out.dim(1), K, a.data<float>(), a.dim(1), trans_a, b.raw(), b.dtype, b.dim(1), trans_b,
               nullptr, out.data<float>(), out.dim(1), accumulate);
   }
+  void sum_rows(const Tensor& x, bool accumulate, Tensor& out) override {
+    const int64_t N = x.dim(-1);
+    cpu::sum_rows(x.data<float>(), x.numel() / N, N, out.data<float>(), accumulate);
+  }
+  void embedding_backward(const Tensor& ids, const Tensor& d_out, Tensor& d_table) override {
+    cpu::embedding_backward(ids.data<int32_t>(), ids.numel(), d_out.data<float>(), d_table.dim(1),
+                            d_table.data<float>());
+  }
+  void layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& d_out, float eps, Tensor& dx,
+                           Tensor* d_gamma, Tensor* d_beta) override {
+    const int64_t C = x.dim(-1);
+    cpu::layer_norm_backward(x.data<float>(), gamma.data<float>(), d_out.data<float>(), eps, x.numel() / C, C,
+                             dx.data<float>(), d_gamma ? d_gamma->data<float>() : nullptr,
+                             d_beta ? d_beta->data<float>() : nullptr);
+  }
+  void gelu_backward(const Tensor& x, const Tensor& d_out, Tensor& dx) override {
+    cpu::gelu_backward(x.data<float>(), d_out.data<float>(), dx.data<float>(), x.numel());
+  }
+  void adamw_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, double lr, double beta1, double beta2,
+                  double eps, double weight_decay, int64_t step) override {
+    cpu::adamw_step(param.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), param.numel(),
+                    cpu::AdamWStep{lr, beta1, beta2, eps, weight_decay, step});
+  }
+  double sum_squares(const Tensor& x) override { return cpu::sum_squares(x.data<float>(), x.numel()); }
+  void scale_in_place(Tensor& x, float s) override {
+    cpu::scale(x.data<float>(), s, x.data<float>(), x.numel());  // elementwise: in place is safe
+  }
+  void add_in_place(Tensor& dst, const Tensor& src, float alpha) override {
+    cpu::add_in_place(dst.data<float>(), src.data<float>(), alpha, dst.numel());
+  }
 };
 
 }  // namespace

@@ -87,4 +87,70 @@ void strided_copy(const void* src, const int64_t* src_strides, void* dst, const 
                   const int64_t* shape, int ndim, size_t elem);
 void cast(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n);
 
+// ==== training (backward) kernels ==============================================================
+// Every reduction is deterministic: partial sums over fixed chunks (never per thread), combined in
+// a fixed order, so the result has the same bits whatever the thread count.
+
+// ---- sums (sum_rows.cpp, sum_squares.cpp) ------------------------------------------------------
+// out[j] (=|+=) Σ_r x[r, j] over [rows, cols], accumulated in double.
+void sum_rows(const float* x, int64_t rows, int64_t cols, float* out, bool accumulate);
+void sum_rows_reference(const float* x, int64_t rows, int64_t cols, float* out, bool accumulate);
+double sum_squares(const float* x, int64_t n);  // Σ x², accumulated in double
+double sum_squares_reference(const float* x, int64_t n);
+
+// ---- in-place updates (in_place.cpp) --------------------------------------------------------------
+void add_in_place(float* dst, const float* src, float alpha, int64_t n);  // dst += alpha · src
+void add_in_place_reference(float* dst, const float* src, float alpha, int64_t n);
+
+// ---- embedding_backward.cpp ----------------------------------------------------------------------
+// d_table[ids[i], :] += d_out[i, :] for i < n, in order of i for each row of d_table. ids already
+// checked to be in [0, V).
+void embedding_backward(const int32_t* ids, int64_t n, const float* d_out, int64_t C, float* d_table);
+void embedding_backward_reference(const int32_t* ids, int64_t n, const float* d_out, int64_t C, float* d_table);
+
+// ---- layer_norm_backward.cpp ---------------------------------------------------------------------
+// dx of layer_norm (statistics recomputed from x as the forward computes them). d_gamma / d_beta
+// [cols] are added to when not null.
+void layer_norm_backward(const float* x, const float* gamma, const float* d_out, float eps, int64_t rows,
+                         int64_t cols, float* dx, float* d_gamma, float* d_beta);
+void layer_norm_backward_reference(const float* x, const float* gamma, const float* d_out, float eps, int64_t rows,
+                                   int64_t cols, float* dx, float* d_gamma, float* d_beta);
+
+// ---- gelu_backward.cpp ---------------------------------------------------------------------------
+void gelu_backward(const float* x, const float* d_out, float* dx, int64_t n);  // d_out·(Φ(x) + x·φ(x))
+void gelu_backward_reference(const float* x, const float* d_out, float* dx, int64_t n);
+
+// ---- attention_backward.cpp ----------------------------------------------------------------------
+// Gradients of attention(q, k, v) (same shape struct; out / d_out strides in `o_strides` /
+// `do_strides`, lse [B, H, Lq] contiguous). dq [B, Lq, H, D], dk / dv [B, Lk, H, D] contiguous.
+struct AttentionBackwardShape {
+  AttentionShape s;
+  int64_t o_strides[3], do_strides[3];
+};
+void attention_backward(const float* q, const float* k, const float* v, const float* out, const float* lse,
+                        const float* d_out, const AttentionBackwardShape& s, float scale, bool causal, float* dq,
+                        float* dk, float* dv);
+// Materialises P from q and k (in double, ignoring out and lse) and applies the textbook formulas.
+void attention_backward_reference(const float* q, const float* k, const float* v, const float* out,
+                                  const float* lse, const float* d_out, const AttentionBackwardShape& s, float scale,
+                                  bool causal, float* dq, float* dk, float* dv);
+
+// ---- logits_loss.cpp -----------------------------------------------------------------------------
+// The fused distillation objective (dw/ops.h) over [rows, V]. teacher may be null; grad may equal
+// student (in place). labels < 0 mark ignored rows; labels < V already checked.
+void logits_loss(const float* student, const float* teacher, const int32_t* labels, int64_t rows, int64_t V,
+                 float temperature, float ce_scale, float kl_scale, float* ce, float* kl, float* grad);
+void logits_loss_reference(const float* student, const float* teacher, const int32_t* labels, int64_t rows,
+                           int64_t V, float temperature, float ce_scale, float kl_scale, float* ce, float* kl,
+                           float* grad);
+
+// ---- adamw.cpp -----------------------------------------------------------------------------------
+// One torch.optim.AdamW step (single-tensor order, 1-based step) on n elements, in place.
+struct AdamWStep {
+  double lr, beta1, beta2, eps, weight_decay;
+  int64_t step;
+};
+void adamw_step(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWStep& p);
+void adamw_step_reference(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWStep& p);
+
 }  // namespace dw::cpu

@@ -7,16 +7,14 @@
 #include "cpu_features.h"
 #include "dw/thread_pool.h"
 #include "kernels.h"
+#include "layer_norm_stats.h"
 
 namespace dw::cpu {
 namespace avx2 {
 void layer_norm_row(const float* x, const float* gamma, const float* beta, float eps, float* out, int64_t cols);
 }
 
-namespace {
-
-void layer_norm_row_scalar(const float* x, const float* gamma, const float* beta, float eps, float* out,
-                           int64_t cols) {
+RowStats layer_norm_stats(const float* x, int64_t cols, float eps) {
   float sum = 0;
   for (int64_t j = 0; j < cols; ++j) sum += x[j] - x[0];
   const float mean = x[0] + sum / static_cast<float>(cols);
@@ -25,8 +23,15 @@ void layer_norm_row_scalar(const float* x, const float* gamma, const float* beta
     const float d = x[j] - mean;
     sq += d * d;
   }
-  const float rstd = 1.0f / std::sqrt(sq / static_cast<float>(cols) + eps);
-  for (int64_t j = 0; j < cols; ++j) out[j] = (x[j] - mean) * rstd * gamma[j] + beta[j];
+  return {mean, 1.0f / std::sqrt(sq / static_cast<float>(cols) + eps)};
+}
+
+namespace {
+
+void layer_norm_row_scalar(const float* x, const float* gamma, const float* beta, float eps, float* out,
+                           int64_t cols) {
+  const RowStats st = layer_norm_stats(x, cols, eps);
+  for (int64_t j = 0; j < cols; ++j) out[j] = (x[j] - st.mean) * st.rstd * gamma[j] + beta[j];
 }
 
 }  // namespace

@@ -4,10 +4,11 @@
 #include <cmath>
 #include <cstdint>
 
+#include "layer_norm_stats.h"
 #include "simd_math_avx2.h"
 
 namespace dw::cpu::avx2 {
-void layer_norm_row(const float* x, const float* gamma, const float* beta, float eps, float* out, int64_t cols) {
+RowStats layer_norm_stats(const float* x, int64_t cols, float eps) {
   // Sum relative to x[0] (see layer_norm.cpp).
   const float x0 = x[0];
   const __m256 v0 = _mm256_set1_ps(x0);
@@ -43,10 +44,15 @@ void layer_norm_row(const float* x, const float* gamma, const float* beta, float
   }
   float sq = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
   for (; j < cols; ++j) sq += (x[j] - mean) * (x[j] - mean);
-  const float rstd = 1.0f / std::sqrt(sq / static_cast<float>(cols) + eps);
+  return {mean, 1.0f / std::sqrt(sq / static_cast<float>(cols) + eps)};
+}
 
+void layer_norm_row(const float* x, const float* gamma, const float* beta, float eps, float* out, int64_t cols) {
+  const RowStats st = layer_norm_stats(x, cols, eps);
+  const float mean = st.mean, rstd = st.rstd;
+  const __m256 vm = _mm256_set1_ps(mean);
   const __m256 vr = _mm256_set1_ps(rstd);
-  j = 0;
+  int64_t j = 0;
   for (; j + 8 <= cols; j += 8) {
     __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm), vr);
     _mm256_storeu_ps(out + j, _mm256_fmadd_ps(d, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j)));
