@@ -1,0 +1,26 @@
+/**
+ * @distil-whisper/distill — Distil-Whisper distillation on the project's own kernels: student
+ * creation from a teacher, the KL + pseudo-label CE objective, training-data collation with an
+ * on-disk cache of frozen encoder states, the AdamW trainer with resumable checkpoints,
+ * pseudo-labelling and the WER filter. Semantics follow distil-whisper's training scripts
+ * (see ../../../shared/spec/WAVE2.md part A).
+ * @packageDocumentation
+ */
+// --- exports (one block per module; keep each helper's lines together) ---
+
+// Errors shared by every module of the package.
+export { DistillError } from './errors.js';
+export type { DistillErrorCode } from './errors.js';
+
+// Training data (src/data): manifest → targets (A4) → shuffled batches → collated labels (A5),
+// and the on-disk cache of frozen encoder states.
+export { readTrainingManifest } from './data/manifest.js';
+export type {
+  ManifestExample,
+  ManifestProblem,
+  ManifestProblemCode,
+  LabelTextKind,
+  ReadManifestOptions,
+  TrainingManifest,
+} from './data/manifest.js';
+export { encodeLabelText } from './data/label-text.js';
