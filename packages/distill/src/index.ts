@@ -24,3 +24,22 @@ export type {
   TrainingManifest,
 } from './data/manifest.js';
 export { encodeLabelText } from './data/label-text.js';
+export { buildLabels, drawTargets, targetLayout } from './data/targets.js';
+export type {
+  BuildLabelsOptions,
+  TargetDraws,
+  TargetLayout,
+  TargetLayoutOptions,
+  TargetProbabilities,
+  TargetSpecialIds,
+} from './data/targets.js';
+export { prepareTrainingExamples } from './data/examples.js';
+export type {
+  DroppedExample,
+  DroppedExampleCode,
+  PrepareExamplesOptions,
+  PreparedExamples,
+  TrainingExample,
+} from './data/examples.js';
+export { collateLabels, IGNORE_INDEX } from './data/collate.js';
+export type { CollateIds, CollatedLabels } from './data/collate.js';
