@@ -43,3 +43,13 @@ export type {
 } from './data/examples.js';
 export { collateLabels, IGNORE_INDEX } from './data/collate.js';
 export type { CollateIds, CollatedLabels } from './data/collate.js';
+export { TrainingBatches } from './data/batches.js';
+export type {
+  AudioLoader,
+  AudioProblem,
+  AudioProblemCode,
+  BatchPosition,
+  TrainingBatch,
+  TrainingBatchesOptions,
+} from './data/batches.js';
+export { SeededRandom, randomPermutation } from './data/prng.js';
