@@ -52,4 +52,12 @@ export type {
   TrainingBatch,
   TrainingBatchesOptions,
 } from './data/batches.js';
+export { EncoderStateCache, encoderWeightsHash, ENCODER_CACHE_ENV } from './data/encoder-cache.js';
+export type {
+  EncodeWindows,
+  EncoderCacheClip,
+  EncoderCacheStats,
+  EncoderStateCacheOptions,
+  GetOrComputeOptions,
+} from './data/encoder-cache.js';
 export { SeededRandom, randomPermutation } from './data/prng.js';
