@@ -130,7 +130,7 @@ def make_student(teacher):
     cfg = copy.deepcopy(teacher.config)
     cfg.update({"encoder_layers": cfg.encoder_layers, "decoder_layers": len(LAYER_MAP)})
     torch.manual_seed(0)  # the random init is overwritten entirely; seeded anyway
-    student = WhisperForConditionalGeneration(cfg).to(torch.float32)
+    student = WhisperForConditionalGeneration(cfg).to(next(teacher.parameters()).dtype)
     missing, _unexpected = student.load_state_dict(teacher.state_dict(), strict=False)
     assert not missing, missing
     for i, layer in enumerate(LAYER_MAP):
@@ -211,6 +211,120 @@ def forward_loss(student, teacher, enc, dec, lab, teacher_dec=None):
     return loss, ce, kl, s_out.logits, t_out.logits
 
 
+def batch_gradients(teacher, batch_tensors, batches, trainable):
+    """Loss and per-parameter gradient statistics of the initial student on each batch."""
+    student = make_student(teacher)
+    params = dict(student.named_parameters())
+    grad_results = {}
+    for bname, (enc, dec, lab) in batch_tensors.items():
+        student.zero_grad(set_to_none=True)
+        loss, ce, kl, s_logits, t_logits = forward_loss(student, teacher, enc, dec, lab)
+        loss.backward()
+        grads = {n: stats(params[n].grad) for n in trainable}
+        total = float(np.sqrt(sum(g["norm"] ** 2 for g in grads.values())))
+        grad_results[bname] = {
+            "examples": batches[bname],
+            "shape": list(dec.shape),
+            "scored_tokens": int((lab >= 0).sum()),
+            "ce_loss": ce.item(),
+            "kl_loss": kl.item(),
+            "loss": loss.item(),
+            "grad_norm_total": total,
+            "student_logits": stats(s_logits),
+            "teacher_logits": stats(t_logits),
+            "grads": grads,
+        }
+        print(f"{bname}: shape {list(dec.shape)} ce {ce.item():.6f} kl {kl.item():.6f} loss {loss.item():.6f} |g| {total:.6f}")
+    student.zero_grad(set_to_none=True)
+    return student, grad_results
+
+
+def run_trajectory(teacher, batch_tensors, trainable):
+    """STEPS optimiser steps (accumulation over [A], [B]) from a fresh student, then one forward."""
+    student = make_student(teacher)
+    params = dict(student.named_parameters())
+    initial = {n: params[n].detach().clone() for n in trainable}
+    decay = decay_parameter_names(student, [nn.LayerNorm], [student.model.encoder])
+    decay = [n for n in decay if "bias" not in n]
+    groups = [
+        {"params": [p for n, p in student.named_parameters() if n in decay], "weight_decay": WEIGHT_DECAY},
+        {"params": [p for n, p in student.named_parameters() if n not in decay], "weight_decay": 0.0},
+    ]
+    decayed_trainable = [n for n in trainable if n in decay]
+    optimizer = torch.optim.AdamW(groups, lr=PEAK_LR, betas=BETAS, eps=EPS)
+    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=WARMUP, num_training_steps=TOTAL_STEPS)
+
+    def lam(step):  # HF linear schedule with warmup, closed form
+        if step < WARMUP:
+            return step / max(1, WARMUP)
+        return max(0.0, (TOTAL_STEPS - step) / max(1, TOTAL_STEPS - WARMUP))
+
+    micro = ["A", "B"]
+    steps = []
+    for k in range(1, STEPS + 1):
+        lr_used = optimizer.param_groups[0]["lr"]
+        assert lr_used == PEAK_LR * lam(k - 1) and optimizer.param_groups[1]["lr"] == lr_used, (k, lr_used)
+        vals = []
+        for m in micro:
+            enc, dec, lab = batch_tensors[m]
+            loss, ce, kl, _, _ = forward_loss(student, teacher, enc, dec, lab)
+            (loss / ACCUMULATION).backward()  # accelerate's backward divides by gradient_accumulation_steps
+            vals.append((loss.item(), ce.item(), kl.item()))
+        grad_norm_f64 = float(np.sqrt(sum(float((p.grad.double() ** 2).sum()) for p in student.parameters() if p.grad is not None)))
+        grad_norm = torch.nn.utils.clip_grad_norm_(student.parameters(), MAX_GRAD_NORM)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        rec = {
+            "step": k,
+            "learning_rate": lr_used,
+            "micro_batches": [{"examples": [m], "loss": v[0], "ce_loss": v[1], "kl_loss": v[2]} for m, v in zip(micro, vals)],
+            "loss": sum(v[0] for v in vals) / len(vals),
+            "ce_loss": sum(v[1] for v in vals) / len(vals),
+            "kl_loss": sum(v[2] for v in vals) / len(vals),
+            "grad_norm": float(grad_norm),
+            "grad_norm_f64": grad_norm_f64,
+            "lr_logged_by_reference": scheduler.get_last_lr()[0],
+        }
+        steps.append(rec)
+        print(f"step {k}: lr {lr_used:.3g} loss {rec['loss']:.6f} ce {rec['ce_loss']:.6f} kl {rec['kl_loss']:.6f} grad_norm {rec['grad_norm']:.6f} (f64 {grad_norm_f64:.6f})")
+    after = {"step": STEPS + 1, "forward_only": True, "micro_batches": []}
+    with torch.no_grad():
+        for m in micro:
+            enc, dec, lab = batch_tensors[m]
+            loss, ce, kl, _, _ = forward_loss(student, teacher, enc, dec, lab)
+            after["micro_batches"].append({"examples": [m], "loss": loss.item(), "ce_loss": ce.item(), "kl_loss": kl.item()})
+    for key in ("loss", "ce_loss", "kl_loss"):
+        after[key] = sum(mb[key] for mb in after["micro_batches"]) / len(micro)
+    print(f"after step {STEPS}: loss {after['loss']:.6f} ce {after['ce_loss']:.6f} kl {after['kl_loss']:.6f}")
+    deltas = {n: stats(params[n].detach() - initial[n], samples=False) for n in trainable}
+    return student, steps, after, deltas, decayed_trainable, decay
+
+
+def report_precision(fixture, enc64, g64, steps64, after64):
+    """How far the float32 numbers are from a float64 recomputation (same inputs and token ids)."""
+    rel = lambda a, b: abs(a - b) / abs(b)
+    for name, e in enc64.items():
+        ref, s64 = fixture["inputs"]["clips"][name]["encoder_output"], stats(e)
+        print(f"encoder {name}: norm rel {rel(ref['norm'], s64['norm']):.2e}, max |dproj|/norm {max(abs(a - b) for a, b in zip(ref['proj'], s64['proj'])) / s64['norm']:.2e}")
+    for b, r64 in g64.items():
+        r32 = fixture["batches"][b]
+        worst = {"norm": 0.0, "proj/norm": 0.0, "sum/norm": 0.0, "sample/max|sample|": 0.0}
+        for n, s64 in r64["grads"].items():
+            s32 = r32["grads"][n]
+            worst["norm"] = max(worst["norm"], rel(s32["norm"], s64["norm"]))
+            worst["proj/norm"] = max(worst["proj/norm"], max(abs(a - c) for a, c in zip(s32["proj"], s64["proj"])) / s64["norm"])
+            worst["sum/norm"] = max(worst["sum/norm"], abs(s32["sum"] - s64["sum"]) / s64["norm"])
+            worst["sample/max|sample|"] = max(worst["sample/max|sample|"], max(abs(a - c) for a, c in zip(s32["samples"], s64["samples"])) / max(abs(c) for c in s64["samples"]))
+        print(f"batch {b}: loss rel {rel(r32['loss'], r64['loss']):.2e} ce {rel(r32['ce_loss'], r64['ce_loss']):.2e} kl {rel(r32['kl_loss'], r64['kl_loss']):.2e}; "
+              f"grads worst " + ", ".join(f"{k} {v:.2e}" for k, v in worst.items()))
+    for s32, s64 in zip(fixture["trajectory"]["steps"], steps64):
+        print(f"step {s32['step']}: loss rel {rel(s32['loss'], s64['loss']):.2e}, grad_norm rel {rel(s32['grad_norm'], s64['grad_norm_f64']):.2e}, "
+              f"grad_norm_f64 rel {rel(s32['grad_norm_f64'], s64['grad_norm_f64']):.2e}")
+    a32 = fixture["trajectory"]["after"]
+    print(f"after: loss rel {rel(a32['loss'], after64['loss']):.2e} ce {rel(a32['ce_loss'], after64['ce_loss']):.2e} kl {rel(a32['kl_loss'], after64['kl_loss']):.2e}")
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -219,6 +333,8 @@ def main():
     ap.add_argument("--teacher", default=DEFAULT_TEACHER)
     ap.add_argument("--audio", default=DEFAULT_AUDIO)
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--check-f64", action="store_true",
+                    help="after writing, recompute losses, gradients and the trajectory in float64 and print how far the float32 fixture is from them")
     args = ap.parse_args()
     t_start = time.time()
     torch.set_num_threads(THREADS)
@@ -305,35 +421,11 @@ def main():
     examples["B"]["prompt_text"] = prompt_text
 
     # ---- student and its gradients on each batch
-    student = make_student(teacher)
-    trainable = [n for n, p in student.named_parameters() if p.requires_grad]
+    trainable = [n for n, p in make_student(teacher).named_parameters() if p.requires_grad]
     assert sorted(trainable) == sorted(expected_trainable(len(LAYER_MAP))), trainable
-    params = dict(student.named_parameters())
-
-    grad_results = {}
-    for bname, (enc, dec, lab) in batch_tensors.items():
-        student.zero_grad(set_to_none=True)
-        loss, ce, kl, s_logits, t_logits = forward_loss(student, teacher, enc, dec, lab)
-        loss.backward()
-        grads = {n: stats(params[n].grad) for n in trainable}
-        total = float(np.sqrt(sum(g["norm"] ** 2 for g in grads.values())))
-        grad_results[bname] = {
-            "examples": batches[bname],
-            "shape": list(dec.shape),
-            "scored_tokens": int((lab >= 0).sum()),
-            "ce_loss": ce.item(),
-            "kl_loss": kl.item(),
-            "loss": loss.item(),
-            "grad_norm_total": total,
-            "student_logits": stats(s_logits),
-            "teacher_logits": stats(t_logits),
-            "grads": grads,
-        }
-        if bname == "AB":
-            grad_results[bname]["decoder_input_ids"] = dec.tolist()
-            grad_results[bname]["labels"] = lab.tolist()
-        print(f"{bname}: shape {list(dec.shape)} ce {ce.item():.6f} kl {kl.item():.6f} loss {loss.item():.6f} |g| {total:.6f}")
-    student.zero_grad(set_to_none=True)
+    student, grad_results = batch_gradients(teacher, batch_tensors, batches, trainable)
+    grad_results["AB"]["decoder_input_ids"] = batch_tensors["AB"][1].tolist()
+    grad_results["AB"]["labels"] = batch_tensors["AB"][2].tolist()
 
     # checks, recorded: padding to 448 (the reference) vs to the longest; PyTorch's teacher input for B
     checks = {}
@@ -360,61 +452,7 @@ def main():
     print("checks:", {k: v for k, v in checks.items() if k != "B_with_pytorch_teacher_input"}, "B pytorch-teacher kl", kpt.item())
 
     # ---- 3-step trajectory from a fresh student
-    student = make_student(teacher)
-    params = dict(student.named_parameters())
-    initial = {n: params[n].detach().clone() for n in trainable}
-    decay = decay_parameter_names(student, [nn.LayerNorm], [student.model.encoder])
-    decay = [n for n in decay if "bias" not in n]
-    groups = [
-        {"params": [p for n, p in student.named_parameters() if n in decay], "weight_decay": WEIGHT_DECAY},
-        {"params": [p for n, p in student.named_parameters() if n not in decay], "weight_decay": 0.0},
-    ]
-    decayed_trainable = [n for n in trainable if n in decay]
-    optimizer = torch.optim.AdamW(groups, lr=PEAK_LR, betas=BETAS, eps=EPS)
-    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=WARMUP, num_training_steps=TOTAL_STEPS)
-
-    def lam(step):  # HF linear schedule with warmup, closed form
-        if step < WARMUP:
-            return step / max(1, WARMUP)
-        return max(0.0, (TOTAL_STEPS - step) / max(1, TOTAL_STEPS - WARMUP))
-
-    micro = ["A", "B"]
-    steps = []
-    for k in range(1, STEPS + 1):
-        lr_used = optimizer.param_groups[0]["lr"]
-        assert lr_used == PEAK_LR * lam(k - 1) and optimizer.param_groups[1]["lr"] == lr_used, (k, lr_used)
-        vals = []
-        for m in micro:
-            enc, dec, lab = batch_tensors[m]
-            loss, ce, kl, _, _ = forward_loss(student, teacher, enc, dec, lab)
-            (loss / ACCUMULATION).backward()  # accelerate's backward divides by gradient_accumulation_steps
-            vals.append((loss.item(), ce.item(), kl.item()))
-        grad_norm = torch.nn.utils.clip_grad_norm_(student.parameters(), MAX_GRAD_NORM)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        rec = {
-            "step": k,
-            "learning_rate": lr_used,
-            "micro_batches": [{"examples": [m], "loss": v[0], "ce_loss": v[1], "kl_loss": v[2]} for m, v in zip(micro, vals)],
-            "loss": sum(v[0] for v in vals) / len(vals),
-            "ce_loss": sum(v[1] for v in vals) / len(vals),
-            "kl_loss": sum(v[2] for v in vals) / len(vals),
-            "grad_norm": float(grad_norm),
-            "lr_logged_by_reference": scheduler.get_last_lr()[0],
-        }
-        steps.append(rec)
-        print(f"step {k}: lr {lr_used:.3g} loss {rec['loss']:.6f} ce {rec['ce_loss']:.6f} kl {rec['kl_loss']:.6f} grad_norm {rec['grad_norm']:.6f}")
-    after = {"step": STEPS + 1, "forward_only": True, "micro_batches": []}
-    with torch.no_grad():
-        for m in micro:
-            enc, dec, lab = batch_tensors[m]
-            loss, ce, kl, _, _ = forward_loss(student, teacher, enc, dec, lab)
-            after["micro_batches"].append({"examples": [m], "loss": loss.item(), "ce_loss": ce.item(), "kl_loss": kl.item()})
-    for key in ("loss", "ce_loss", "kl_loss"):
-        after[key] = sum(mb[key] for mb in after["micro_batches"]) / len(micro)
-    print(f"after step {STEPS}: loss {after['loss']:.6f} ce {after['ce_loss']:.6f} kl {after['kl_loss']:.6f}")
-    deltas = {n: stats(params[n].detach() - initial[n], samples=False) for n in trainable}
+    student, steps, after, deltas, decayed_trainable, decay = run_trajectory(teacher, batch_tensors, trainable)
     tsd = teacher.state_dict()
     for n, p in student.named_parameters():  # frozen parameters untouched by the optimizer
         if not p.requires_grad:
@@ -474,7 +512,7 @@ def main():
                 "warmup_steps": WARMUP, "total_steps": TOTAL_STEPS,
                 "rule": "optimizer step k (1-based) uses lr = peak * lambda(k-1), lambda(s) = s / warmup for s < warmup else max(0, (total - s) / (total - warmup)); step 1 uses lr 0 (AdamW moments and step count still advance, parameters unchanged), so steps 1 and 2 see the same parameters",
             },
-            "clipping": "torch.nn.utils.clip_grad_norm_(all student parameters, 1.0): total L2 norm over parameters with a gradient; grads scaled by min(1, 1 / (norm + 1e-6)); grad_norm is the norm before clipping",
+            "clipping": "torch.nn.utils.clip_grad_norm_(all student parameters, 1.0): total L2 norm over parameters with a gradient; grads scaled by min(1, 1 / (norm + 1e-6)); grad_norm is the norm before clipping as torch returns it (float32 accumulation: off by ~1e-4 relative on 26.5 M embedding entries), grad_norm_f64 the same norm accumulated in float64 (compare against this one)",
             "accumulation": "2 micro-batches per step, [A] then [B]; each micro-batch loss (normalised by its own label-token count) divided by 2 before backward; loss/ce_loss/kl_loss per step = mean of the undivided micro-batch values (the reference logs the last micro-batch's metrics)",
             "lr_logged_by_reference": "lr_scheduler.get_last_lr() after the step, i.e. the next step's lr (what run_distillation.py logs)",
             "steps": steps,
@@ -487,6 +525,17 @@ def main():
         json.dump(fixture, f, indent=1)
         f.write("\n")
     print("wrote", args.out, os.path.getsize(args.out), "bytes in", fixture["meta"]["seconds"], "s")
+
+    if args.check_f64:
+        teacher = teacher.double()
+        enc64 = {}
+        for name in clips:
+            with torch.no_grad():
+                enc64[name] = teacher.model.encoder(feats[name].double()).last_hidden_state
+        bt64 = {b: (torch.cat([enc64[m] for m in members], 0), batch_tensors[b][1], batch_tensors[b][2]) for b, members in batches.items()}
+        _, g64 = batch_gradients(teacher, bt64, batches, trainable)
+        _, steps64, after64, _, _, _ = run_trajectory(teacher, bt64, trainable)
+        report_precision(fixture, enc64, g64, steps64, after64)
 
 
 if __name__ == "__main__":
