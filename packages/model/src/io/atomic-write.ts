@@ -192,8 +192,8 @@ function outputExists(target: string, what: 'file' | 'directory'): WriteError {
   return new WriteError(
     'OUTPUT_EXISTS',
     what === 'file'
-      ? `output file ${target} already exists; pass force: true (CLI: --force) to replace it`
-      : `output directory ${target} already exists and is not empty; pass force: true (CLI: --force) to replace it`,
+      ? 'output file already exists; pass force: true (CLI: --force) to replace it'
+      : 'output directory already exists and is not empty; pass force: true (CLI: --force) to replace it',
     { path: target },
   );
 }
@@ -362,13 +362,13 @@ export function assertOutputOutside(sourceDir: string, outDir: string, what = 't
   if (inside(out, src))
     throw new WriteError(
       'OUTPUT_INVALID',
-      `output directory ${out} is ${out === src ? '' : 'inside '}${what} ${src}; choose an output directory outside it`,
+      `output directory ${out === src ? 'is' : 'lies inside'} ${what} ${src}; choose an output directory outside it`,
       { path: out },
     );
   if (inside(src, out))
     throw new WriteError(
       'OUTPUT_INVALID',
-      `output directory ${out} contains ${what} ${src}; writing there would replace its input — choose another output directory`,
+      `output directory contains ${what} ${src}; writing there would replace its input — choose another output directory`,
       { path: out },
     );
 }
