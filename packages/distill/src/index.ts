@@ -61,3 +61,12 @@ export type {
   GetOrComputeOptions,
 } from './data/encoder-cache.js';
 export { SeededRandom, randomPermutation } from './data/prng.js';
+
+// Student creation (create_student_model.py): layer maps, config rules, byte-exact tensor copy.
+export { createStudent, STUDENT_SIDE_FILES } from './student/create-student.js';
+export type { CreateStudentOptions, CreateStudentResult } from './student/create-student.js';
+export { maxSpacedLayerMap, resolveLayerMap } from './student/layer-map.js';
+export type { LayerMapRequest } from './student/layer-map.js';
+export { studentConfigJson, studentGenerationConfigJson } from './student/student-config.js';
+export { parameterCounts } from './student/tensor-plan.js';
+export type { ParameterCounts } from './student/tensor-plan.js';

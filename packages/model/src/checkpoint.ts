@@ -22,6 +22,7 @@ import {
   safetensorsDType,
   writeSafetensors,
   writeTensorBytes,
+  type SafetensorsEntry,
   type SafetensorsHeader,
   type SafetensorsSource,
 } from './safetensors';
@@ -262,6 +263,38 @@ function openWeights(dir: string): OpenedWeights {
   }
 }
 
+/** One stored tensor of a checkpoint directory: its header entry and the file holding it. */
+export interface CheckpointTensorEntry extends SafetensorsEntry {
+  /** The safetensors file (model.safetensors or a shard) that holds the tensor. */
+  path: string;
+}
+
+/**
+ * Indexes the weights of a checkpoint directory without reading any tensor data: every
+ * safetensors header (single file or shards of model.safetensors.index.json) is validated as
+ * {@link loadCheckpoint} does, and each tensor's name is mapped to its file, dtype, shape and
+ * byte range. Lets tools copy or inspect tensors byte for byte, whatever their dtype.
+ *
+ * @throws {@link CheckpointError} `FILE_NOT_FOUND`, `SAFETENSORS_INVALID`, `INDEX_INVALID`.
+ * @example
+ * ```ts
+ * const entries = readCheckpointHeaders('./whisper-base');
+ * const e = entries.get('model.decoder.embed_tokens.weight')!;
+ * console.log(e.path, e.dtype, e.shape, e.byteLength);
+ * ```
+ */
+export function readCheckpointHeaders(dir: string): Map<string, CheckpointTensorEntry> {
+  const opened = openWeights(dir);
+  try {
+    const out = new Map<string, CheckpointTensorEntry>();
+    for (const [name, file] of opened.where)
+      out.set(name, { ...file.header.tensors.get(name)!, path: file.header.path });
+    return out;
+  } finally {
+    for (const f of opened.files) closeSync(f.fd);
+  }
+}
+
 /**
  * Loads a Hugging Face Whisper checkpoint directory: config.json, generation_config.json
  * (optional) and model.safetensors or a sharded model.safetensors.index.json. Every header is
@@ -422,8 +455,13 @@ export function writeJson(path: string, value: unknown): void {
 
 /**
  * Tokenizer and text-normaliser files a Hugging Face Whisper directory may hold next to the
- * weights; copied along when a checkpoint is written from another source.
- * @internal
+ * weights (whichever exist); copied along when a checkpoint is written from another source.
+ * `preprocessor_config.json` is not listed: it belongs to the feature extractor.
+ *
+ * @example
+ * ```ts
+ * for (const f of TOKENIZER_FILES) if (existsSync(join(src, f))) copyFileSync(join(src, f), join(dst, f));
+ * ```
  */
 export const TOKENIZER_FILES: readonly string[] = [
   'tokenizer.json',

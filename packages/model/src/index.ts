@@ -36,8 +36,11 @@ export {
   tensorProblems,
   checkpointKind,
   PROJ_OUT,
+  readCheckpointHeaders,
+  TOKENIZER_FILES,
 } from './checkpoint';
 export type {
+  CheckpointTensorEntry,
   CheckpointKind,
   TensorSpec,
   LoadCheckpointOptions,
