@@ -10,6 +10,7 @@ import {
 } from '@distil-whisper/model';
 import { formatTranscription, type OutputFormat } from './formats';
 import { registerConvertCommand } from './cli-convert';
+import { registerCreateStudentCommand } from './cli-create-student';
 import { createPipeline } from './pipeline';
 import type { TranscribeProgress } from './types';
 
@@ -150,6 +151,7 @@ export function buildProgram(): Command {
       );
     });
   registerConvertCommand(program);
+  registerCreateStudentCommand(program);
   return program;
 }
 
