@@ -214,6 +214,16 @@ describe('EncoderStateCache', () => {
     writeFileSync(cache.pathFor(key2), good);
     expect(await cache.get(key2)).toBeUndefined();
 
+    // A corrupt entry does not fix the shape of a cache created without one.
+    const flipped = Buffer.from(good);
+    flipped[6000]! ^= 0x01;
+    writeFileSync(cache.pathFor(key2), flipped);
+    const shapeless = new EncoderStateCache(cache.encoderHash, { root: join(dir, 'c3') });
+    expect(await shapeless.get(key2)).toBeUndefined();
+    const narrow = Tensor.from(new Float32Array(10 * 8), [10, 8]);
+    await shapeless.put(shapeless.keyForFeatures(new Float32Array([1])), narrow);
+    narrow.dispose();
+
     // A cache expecting another width ignores the entry.
     const wide = new EncoderStateCache(cache.encoderHash, {
       root: join(dir, 'c3'),

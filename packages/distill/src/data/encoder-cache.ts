@@ -466,16 +466,21 @@ export class EncoderStateCache {
       size = (await handle.stat()).size;
       const header = Buffer.alloc(HEADER_BYTES);
       if (size >= HEADER_BYTES && (await readFully(handle, header, 0))) {
-        const values = this.#checkHeader(header, key, size);
-        if (values !== undefined) {
+        const dims = this.#checkHeader(header, key, size);
+        if (dims !== undefined) {
+          const values = dims.positions * dims.dModel;
           const target =
             dest !== undefined && dest.length === values ? dest : new Uint16Array(values);
           const body = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
           if (
             (await readFully(handle, body, HEADER_BYTES)) &&
             crc32(body) === header.readUInt32LE(16)
-          )
+          ) {
+            // The first valid entry fixes the shape of a cache created without one.
+            this.#positions ??= dims.positions;
+            this.#dModel ??= dims.dModel;
             out = target;
+          }
         }
       }
     } catch {
@@ -493,8 +498,12 @@ export class EncoderStateCache {
     return out;
   }
 
-  /** Number of f16 values of a valid header for `key` in a file of `size` bytes, else undefined. */
-  #checkHeader(header: Buffer, key: string, size: number): number | undefined {
+  /** Shape of a valid header for `key` in a file of `size` bytes, else undefined. */
+  #checkHeader(
+    header: Buffer,
+    key: string,
+    size: number,
+  ): { positions: number; dModel: number } | undefined {
     if (header.readUInt32LE(0) !== MAGIC) return undefined;
     if (header.readUInt16LE(4) !== VERSION || header.readUInt16LE(6) !== DTYPE_F16)
       return undefined;
@@ -505,10 +514,7 @@ export class EncoderStateCache {
     if (this.#dModel !== undefined && dModel !== this.#dModel) return undefined;
     if (size !== HEADER_BYTES + positions * dModel * 2) return undefined;
     if (!header.subarray(24, 56).equals(Buffer.from(key, 'hex'))) return undefined;
-    // The first valid entry fixes the shape of a cache created without one.
-    this.#positions ??= positions;
-    this.#dModel ??= dModel;
-    return positions * dModel;
+    return { positions, dModel };
   }
 
   async #write(key: string, bits: Uint16Array, positions: number, dModel: number): Promise<void> {
