@@ -627,4 +627,35 @@ void fill_zero(Tensor& x) {
   if (x.numel()) backend_for(x.device()).memset_zero(x);
 }
 
+AttentionGrads attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                  const Tensor& lse, const Tensor& d_out, const AttentionParams& params) {
+  const char* op = "attention_backward";
+  const Tensor* inputs[] = {&q, &k, &v, &out, &d_out};
+  const char* names[] = {"q", "k", "v", "out", "d_out"};
+  for (int i = 0; i < 5; ++i) {
+    check_dtype(*inputs[i], DType::F32, op, names[i]);
+    check_ndim(*inputs[i], 4, 4, op, names[i]);
+  }
+  check_dtype(lse, DType::F32, op, "lse");
+  same_device({&q, &k, &v, &out, &lse, &d_out}, op);
+  const int64_t B = q.dim(0), Lq = q.dim(1), H = q.dim(2), D = q.dim(3), Lk = k.dim(1);
+  const Shape q_shape{B, Lq, H, D}, k_shape{B, Lk, H, D};
+  for (int i = 1; i < 5; ++i) check_shape(*inputs[i], i < 3 ? k_shape : q_shape, op, names[i]);
+  check_shape(lse, {B, H, Lq}, op, "lse");
+  check_contiguous(lse, op, "lse");
+  for (int i = 0; i < 5; ++i)
+    if (inputs[i]->stride(3) != 1 && D != 1)
+      fail(ErrorCode::InvalidArgument,
+           std::string(op) + ": the head dim of " + names[i] + " must be contiguous (stride 1)");
+  DW_CHECK(std::isfinite(params.scale), ErrorCode::InvalidArgument, "attention_backward: scale must be finite");
+  DW_CHECK(!params.causal || Lk >= Lq, ErrorCode::ShapeMismatch,
+           "attention_backward: causal attention needs at least as many keys as queries (Lk >= Lq)");
+  DW_CHECK(Lk > 0 || B * Lq * H * D == 0, ErrorCode::ShapeMismatch, "attention_backward: no keys (Lk = 0)");
+  AttentionGrads g{empty(q_shape, DType::F32, q.device()), empty(k_shape, DType::F32, q.device()),
+                   empty(k_shape, DType::F32, q.device())};
+  if (g.dq.numel() || g.dk.numel())
+    backend_for(q.device()).attention_backward(q, k, v, out, lse, d_out, params, g.dq, g.dk, g.dv);
+  return g;
+}
+
 }  // namespace dw::ops

@@ -149,6 +149,21 @@ class CpuBackend final : public Backend {
   void scale_in_place(Tensor& x, float s) override {
     cpu::scale(x.data<float>(), s, x.data<float>(), x.numel());  // elementwise: in place is safe
   }
+  void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& lse,
+                          const Tensor& d_out, const AttentionParams& params, Tensor& dq, Tensor& dk,
+                          Tensor& dv) override {
+    cpu::AttentionBackwardShape s{{q.dim(0), q.dim(2), q.dim(1), k.dim(1), q.dim(3), {}, {}, {}}, {}, {}};
+    for (int i = 0; i < 3; ++i) {
+      s.s.q_strides[i] = q.stride(i);
+      s.s.k_strides[i] = k.stride(i);
+      s.s.v_strides[i] = v.stride(i);
+      s.o_strides[i] = out.stride(i);
+      s.do_strides[i] = d_out.stride(i);
+    }
+    cpu::attention_backward(q.data<float>(), k.data<float>(), v.data<float>(), out.data<float>(), lse.data<float>(),
+                            d_out.data<float>(), s, params.scale, params.causal, dq.data<float>(), dk.data<float>(),
+                            dv.data<float>());
+  }
   void add_in_place(Tensor& dst, const Tensor& src, float alpha) override {
     cpu::add_in_place(dst.data<float>(), src.data<float>(), alpha, dst.numel());
   }
