@@ -658,4 +658,50 @@ AttentionGrads attention_backward(const Tensor& q, const Tensor& k, const Tensor
   return g;
 }
 
+LogitsLossResult logits_loss(const Tensor& student, const Tensor* teacher, const Tensor& labels,
+                             const LogitsLossParams& params) {
+  const char* op = "logits_loss";
+  check_dtype(student, DType::F32, op, "student_logits");
+  check_ndim(student, 2, 2, op, "student_logits");
+  check_contiguous(student, op, "student_logits");
+  check_dtype(labels, DType::I32, op, "labels");
+  check_contiguous(labels, op, "labels");
+  same_device({&student, teacher, &labels}, op);
+  const int64_t R = student.dim(0), V = student.dim(1);
+  if (teacher) {
+    check_dtype(*teacher, DType::F32, op, "teacher_logits");
+    check_contiguous(*teacher, op, "teacher_logits");
+    check_shape(*teacher, student.shape, op, "teacher_logits");
+    // In place, the gradient row overwrites the student row element by element after reading
+    // both logits there: the teacher may be the student tensor itself, but not a shifted view.
+    if (params.in_place && teacher->raw() != student.raw())
+      check_disjoint(student, *teacher, op, "student_logits (written in place)", "teacher_logits");
+  }
+  check_shape(labels, {R}, op, "labels");
+  DW_CHECK(std::isfinite(params.temperature) && params.temperature > 0.0f, ErrorCode::InvalidArgument,
+           "logits_loss: temperature must be a positive number");
+  DW_CHECK(std::isfinite(params.ce_scale) && std::isfinite(params.kl_scale), ErrorCode::InvalidArgument,
+           "logits_loss: ce_scale and kl_scale must be finite");
+  DW_CHECK(V > 0 || R == 0, ErrorCode::ShapeMismatch, "logits_loss: the vocabulary (last dim) is empty");
+  // Labels index the vocabulary; negative values mark ignored rows. Checked before any work.
+  {
+    Tensor host = labels.device() == Device::CPU ? labels : to_device(labels, Device::CPU);
+    const int32_t* p = host.data<int32_t>();
+    for (int64_t r = 0; r < R; ++r)
+      if (p[r] >= V)
+        fail(ErrorCode::InvalidArgument, "logits_loss: label " + std::to_string(p[r]) + " of row " +
+                                             std::to_string(r) + " is outside the vocabulary of " +
+                                             std::to_string(V) + " (negative labels mark ignored rows)");
+  }
+  LogitsLossResult res;
+  res.ce = empty({R}, DType::F32, student.device());
+  res.kl = empty({R}, DType::F32, student.device());
+  res.grad = params.in_place ? student : empty(student.shape, DType::F32, student.device());
+  if (R)
+    backend_for(student.device())
+        .logits_loss(student, teacher, labels, params.temperature, params.ce_scale, params.kl_scale, res.ce, res.kl,
+                     res.grad);
+  return res;
+}
+
 }  // namespace dw::ops

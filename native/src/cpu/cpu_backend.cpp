@@ -164,6 +164,12 @@ class CpuBackend final : public Backend {
                             d_out.data<float>(), s, params.scale, params.causal, dq.data<float>(), dk.data<float>(),
                             dv.data<float>());
   }
+  void logits_loss(const Tensor& student, const Tensor* teacher, const Tensor& labels, float temperature,
+                   float ce_scale, float kl_scale, Tensor& ce, Tensor& kl, Tensor& grad) override {
+    cpu::logits_loss(student.data<float>(), teacher ? teacher->data<float>() : nullptr, labels.data<int32_t>(),
+                     student.dim(0), student.dim(1), temperature, ce_scale, kl_scale, ce.data<float>(),
+                     kl.data<float>(), grad.data<float>());
+  }
   void add_in_place(Tensor& dst, const Tensor& src, float alpha) override {
     cpu::add_in_place(dst.data<float>(), src.data<float>(), alpha, dst.numel());
   }
