@@ -205,6 +205,18 @@ class DwAddon : public Napi::Addon<DwAddon> {
                  InstanceMethod<&DwAddon::Argmax>("argmax"),
                  InstanceMethod<&DwAddon::Topk>("topk"),
                  InstanceMethod<&DwAddon::Concat>("concat"),
+                 InstanceMethod<&DwAddon::Gemm>("gemm"),
+                 InstanceMethod<&DwAddon::SumRows>("sumRows"),
+                 InstanceMethod<&DwAddon::EmbeddingBackward>("embeddingBackward"),
+                 InstanceMethod<&DwAddon::LayerNormBackward>("layerNormBackward"),
+                 InstanceMethod<&DwAddon::GeluBackward>("geluBackward"),
+                 InstanceMethod<&DwAddon::AttentionBackward>("attentionBackward"),
+                 InstanceMethod<&DwAddon::LogitsLoss>("logitsLoss"),
+                 InstanceMethod<&DwAddon::AdamwStep>("adamwStep"),
+                 InstanceMethod<&DwAddon::SumSquares>("sumSquares"),
+                 InstanceMethod<&DwAddon::ScaleInPlace>("scaleInPlace"),
+                 InstanceMethod<&DwAddon::AddInPlace>("addInPlace"),
+                 InstanceMethod<&DwAddon::FillZero>("fillZero"),
                  InstanceMethod<&DwAddon::SetNumThreads>("setNumThreads"),
                  InstanceMethod<&DwAddon::NumThreads>("numThreads"),
                  InstanceMethod<&DwAddon::CpuInfo>("cpuInfo"),
@@ -459,6 +471,164 @@ class DwAddon : public Napi::Addon<DwAddon> {
     }
     int dim = static_cast<int>(parse_int(info[1], "dim", -kMaxDims, kMaxDims - 1));
     return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::concat(inputs, dim)); });
+  }
+
+  // ---- training (backward) ops ----------------------------------------------------------------
+  // Tensors written in place (out, d_table, d_gamma, param, ...) are passed as mutable handles;
+  // when the result is such a tensor, nothing new is wrapped: the caller already holds it.
+
+  // null/undefined -> nullptr, else a tensor the op writes into.
+  Tensor* optional_mut(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+    return &handle(info[i], name)->mutable_tensor(name);
+  }
+  Tensor& mut(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    return handle(info[i], name)->mutable_tensor(name);
+  }
+
+  // gemm(a, b, transA, transB, out | null, accumulate) -> new tensor, or null when out was given
+  Napi::Value Gemm(const Napi::CallbackInfo& info) {
+    need(info, 6, "gemm");
+    const Tensor& a = arg(info, 0, "a");
+    const Tensor& b = arg(info, 1, "b");
+    const bool trans_a = info[2].ToBoolean().Value(), trans_b = info[3].ToBoolean().Value();
+    Tensor* out = optional_mut(info, 4, "out");
+    const bool accumulate = info[5].ToBoolean().Value();
+    return guard(info.Env(), [&]() -> Napi::Value {
+      Tensor r = dw::ops::gemm(a, b, trans_a, trans_b, out, accumulate);
+      return out ? info.Env().Null() : wrap(info.Env(), std::move(r));
+    });
+  }
+  // sumRows(x, out | null, accumulate) -> new tensor, or null when out was given
+  Napi::Value SumRows(const Napi::CallbackInfo& info) {
+    need(info, 3, "sumRows");
+    const Tensor& x = arg(info, 0, "x");
+    Tensor* out = optional_mut(info, 1, "out");
+    const bool accumulate = info[2].ToBoolean().Value();
+    return guard(info.Env(), [&]() -> Napi::Value {
+      Tensor r = dw::ops::sum_rows(x, out, accumulate);
+      return out ? info.Env().Null() : wrap(info.Env(), std::move(r));
+    });
+  }
+  Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
+    need(info, 3, "embeddingBackward");
+    const Tensor& ids = arg(info, 0, "ids");
+    const Tensor& d_out = arg(info, 1, "dOut");
+    Tensor& d_table = mut(info, 2, "dTable");
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::embedding_backward(ids, d_out, d_table);
+      return info.Env().Undefined();
+    });
+  }
+  Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+    need(info, 6, "layerNormBackward");
+    const Tensor& x = arg(info, 0, "x");
+    const Tensor& gamma = arg(info, 1, "gamma");
+    const Tensor& d_out = arg(info, 2, "dOut");
+    const float eps = static_cast<float>(parse_number(info[3], "eps"));
+    Tensor* d_gamma = optional_mut(info, 4, "dGamma");
+    Tensor* d_beta = optional_mut(info, 5, "dBeta");
+    return guard(info.Env(),
+                 [&] { return wrap(info.Env(), dw::ops::layer_norm_backward(x, gamma, d_out, eps, d_gamma, d_beta)); });
+  }
+  Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
+    need(info, 2, "geluBackward");
+    const Tensor& x = arg(info, 0, "x");
+    const Tensor& d_out = arg(info, 1, "dOut");
+    return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::gelu_backward(x, d_out)); });
+  }
+  // attentionBackward(q, k, v, out, lse, dOut, scale, causal) -> [dq, dk, dv]
+  Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+    need(info, 8, "attentionBackward");
+    const Tensor& q = arg(info, 0, "q");
+    const Tensor& k = arg(info, 1, "k");
+    const Tensor& v = arg(info, 2, "v");
+    const Tensor& out = arg(info, 3, "out");
+    const Tensor& lse = arg(info, 4, "lse");
+    const Tensor& d_out = arg(info, 5, "dOut");
+    dw::AttentionParams p;
+    p.scale = static_cast<float>(parse_number(info[6], "scale"));
+    p.causal = info[7].ToBoolean().Value();
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::AttentionGrads g = dw::ops::attention_backward(q, k, v, out, lse, d_out, p);
+      Napi::Array r = Napi::Array::New(info.Env(), 3);
+      r.Set(0u, wrap(info.Env(), std::move(g.dq)));
+      r.Set(1u, wrap(info.Env(), std::move(g.dk)));
+      r.Set(2u, wrap(info.Env(), std::move(g.dv)));
+      return r;
+    });
+  }
+  // logitsLoss(student, teacher | null, labels, temperature, ceScale, klScale, inPlace)
+  //   -> [ce, kl, grad | null (in place: the gradient is in the student tensor)]
+  Napi::Value LogitsLoss(const Napi::CallbackInfo& info) {
+    need(info, 7, "logitsLoss");
+    dw::ops::LogitsLossParams p;
+    p.in_place = info[6].ToBoolean().Value();
+    const Tensor& student = p.in_place ? mut(info, 0, "studentLogits") : arg(info, 0, "studentLogits");
+    const Tensor* teacher = optional_arg(info, 1, "teacherLogits");
+    const Tensor& labels = arg(info, 2, "labels");
+    p.temperature = static_cast<float>(parse_number(info[3], "temperature"));
+    p.ce_scale = static_cast<float>(parse_number(info[4], "ceScale"));
+    p.kl_scale = static_cast<float>(parse_number(info[5], "klScale"));
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::LogitsLossResult res = dw::ops::logits_loss(student, teacher, labels, p);
+      Napi::Array r = Napi::Array::New(info.Env(), 3);
+      r.Set(0u, wrap(info.Env(), std::move(res.ce)));
+      r.Set(1u, wrap(info.Env(), std::move(res.kl)));
+      r.Set(2u, p.in_place ? info.Env().Null() : wrap(info.Env(), std::move(res.grad)));
+      return r;
+    });
+  }
+  // adamwStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step)
+  Napi::Value AdamwStep(const Napi::CallbackInfo& info) {
+    need(info, 10, "adamwStep");
+    Tensor& param = mut(info, 0, "param");
+    const Tensor& grad = arg(info, 1, "grad");
+    Tensor& m = mut(info, 2, "m");
+    Tensor& v = mut(info, 3, "v");
+    dw::ops::AdamWParams p;
+    p.lr = parse_number(info[4], "lr");
+    p.beta1 = parse_number(info[5], "beta1");
+    p.beta2 = parse_number(info[6], "beta2");
+    p.eps = parse_number(info[7], "eps");
+    p.weight_decay = parse_number(info[8], "weightDecay");
+    p.step = parse_int(info[9], "step", 1, int64_t{1} << 53);
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::adamw_step(param, grad, m, v, p);
+      return info.Env().Undefined();
+    });
+  }
+  Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+    need(info, 1, "sumSquares");
+    const Tensor& x = arg(info, 0, "x");
+    return guard(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), dw::ops::sum_squares(x)); });
+  }
+  Napi::Value ScaleInPlace(const Napi::CallbackInfo& info) {
+    need(info, 2, "scaleInPlace");
+    Tensor& x = mut(info, 0, "x");
+    const float s = static_cast<float>(parse_number(info[1], "s"));
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::scale_in_place(x, s);
+      return info.Env().Undefined();
+    });
+  }
+  Napi::Value AddInPlace(const Napi::CallbackInfo& info) {
+    need(info, 3, "addInPlace");
+    Tensor& dst = mut(info, 0, "dst");
+    const Tensor& src = arg(info, 1, "src");
+    const float alpha = static_cast<float>(parse_number(info[2], "alpha"));
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::add_in_place(dst, src, alpha);
+      return info.Env().Undefined();
+    });
+  }
+  Napi::Value FillZero(const Napi::CallbackInfo& info) {
+    need(info, 1, "fillZero");
+    Tensor& x = mut(info, 0, "x");
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::ops::fill_zero(x);
+      return info.Env().Undefined();
+    });
   }
 
   Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {

@@ -27,6 +27,30 @@ export {
   concat,
 } from './ops';
 export type { MatmulOptions, Conv1dOptions, AttentionOptions, AttentionResult } from './ops';
+export {
+  gemm,
+  sumRows,
+  embeddingBackward,
+  layerNormBackward,
+  geluBackward,
+  attentionBackward,
+  logitsLoss,
+  adamwStep,
+  sumSquares,
+  scaleInPlace,
+  addInPlace,
+  fillZero,
+} from './training';
+export type {
+  GemmOptions,
+  SumRowsOptions,
+  LayerNormBackwardOptions,
+  AttentionBackwardOptions,
+  AttentionGrads,
+  LogitsLossOptions,
+  LogitsLossResult,
+  AdamWOptions,
+} from './training';
 export { tidy, keep } from './scope';
 export type { Disposable } from './scope';
 export { backendInfo, requireCuda, setNumThreads, getNumThreads } from './backend';

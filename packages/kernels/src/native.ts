@@ -54,6 +54,48 @@ export interface NativeAddon {
   argmax(x: N): N;
   topk(x: N, k: number): [N, N];
   concat(inputs: N[], dim: number): N;
+  // Training ops: tensors written in place are the caller's own; results that land in them come
+  // back as null.
+  gemm(a: N, b: N, transA: boolean, transB: boolean, out: N | null, accumulate: boolean): N | null;
+  sumRows(x: N, out: N | null, accumulate: boolean): N | null;
+  embeddingBackward(ids: N, dOut: N, dTable: N): void;
+  layerNormBackward(x: N, gamma: N, dOut: N, eps: number, dGamma: N | null, dBeta: N | null): N;
+  geluBackward(x: N, dOut: N): N;
+  attentionBackward(
+    q: N,
+    k: N,
+    v: N,
+    out: N,
+    lse: N,
+    dOut: N,
+    scale: number,
+    causal: boolean,
+  ): [N, N, N];
+  logitsLoss(
+    student: N,
+    teacher: N | null,
+    labels: N,
+    temperature: number,
+    ceScale: number,
+    klScale: number,
+    inPlace: boolean,
+  ): [N, N, N | null];
+  adamwStep(
+    param: N,
+    grad: N,
+    m: N,
+    v: N,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+  ): void;
+  sumSquares(x: N): number;
+  scaleInPlace(x: N, s: number): void;
+  addInPlace(dst: N, src: N, alpha: number): void;
+  fillZero(x: N): void;
   setNumThreads(n: number): void;
   numThreads(): number;
   cpuInfo(): { avx2: boolean; fma: boolean; f16c: boolean; simd: 'avx2' | 'scalar' };

@@ -1,13 +1,29 @@
 import { describe, expectTypeOf, it } from 'vitest';
 
 import type {
+  AttentionGrads,
   AttentionResult,
   BackendInfo,
   DType,
   Device,
+  GemmOptions,
   KernelErrorCode,
+  LogitsLossOptions,
+  LogitsLossResult,
 } from '@distil-whisper/kernels';
-import { attention, KernelError, Tensor, tidy, topk } from '@distil-whisper/kernels';
+import {
+  adamwStep,
+  attention,
+  attentionBackward,
+  embeddingBackward,
+  gemm,
+  KernelError,
+  logitsLoss,
+  sumSquares,
+  Tensor,
+  tidy,
+  topk,
+} from '@distil-whisper/kernels';
 
 // The public surface, checked at the type level: no `any` leaks and the documented shapes hold.
 describe('public types', () => {
@@ -25,5 +41,18 @@ describe('public types', () => {
     expectTypeOf(tidy<number>).returns.toEqualTypeOf<number>();
     expectTypeOf<BackendInfo['cpu']['simd']>().toEqualTypeOf<'avx2' | 'scalar'>();
     expectTypeOf<KernelError['code']>().toEqualTypeOf<KernelErrorCode>();
+  });
+
+  it('training ops', () => {
+    expectTypeOf(gemm).returns.toEqualTypeOf<Tensor>();
+    expectTypeOf<GemmOptions['out']>().toEqualTypeOf<Tensor | undefined>();
+    expectTypeOf(attentionBackward).returns.toEqualTypeOf<AttentionGrads>();
+    expectTypeOf<AttentionGrads>().toEqualTypeOf<{ dq: Tensor; dk: Tensor; dv: Tensor }>();
+    expectTypeOf(logitsLoss).returns.toEqualTypeOf<LogitsLossResult>();
+    expectTypeOf(logitsLoss).parameter(1).toEqualTypeOf<Tensor | null>();
+    expectTypeOf<LogitsLossOptions['ceScale']>().toEqualTypeOf<number>();
+    expectTypeOf(embeddingBackward).returns.toBeVoid();
+    expectTypeOf(adamwStep).returns.toBeVoid();
+    expectTypeOf(sumSquares).returns.toEqualTypeOf<number>();
   });
 });

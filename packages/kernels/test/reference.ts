@@ -62,9 +62,9 @@ export function erf(x: number): number {
 
 /** Naive attention on [B, L, H, D] layouts, causal bottom-right aligned. */
 export function attentionRef(
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
   B: number,
   Lq: number,
   Lk: number,
