@@ -269,6 +269,51 @@ void test_training_ops() {
     expect_error("adamw negative lr", E::InvalidArgument, [&] { ops::adamw_step(p, g, m, v, ap); });
   }
 
+  // attention_backward: the forward's shapes, lse [B, H, Lq], contiguous head dims.
+  {
+    Tensor q = poison({1, 4, 6, 8}), k = poison({1, 9, 6, 8}), lse = poison({1, 6, 4});
+    AttentionParams p;
+    expect_error("attention_backward lse shape", E::ShapeMismatch,
+                 [&] { ops::attention_backward(q, k, k, q, poison({1, 4, 6}), q, p); });
+    expect_error("attention_backward d_out shape", E::ShapeMismatch,
+                 [&] { ops::attention_backward(q, k, k, q, lse, poison({1, 4, 6, 7}), p); });
+    expect_error("attention_backward v length", E::ShapeMismatch,
+                 [&] { ops::attention_backward(q, k, poison({1, 8, 6, 8}), q, lse, q, p); });
+    expect_error("attention_backward out dtype", E::DTypeMismatch,
+                 [&] { ops::attention_backward(q, k, k, poison({1, 4, 6, 8}, DType::F16), lse, q, p); });
+    expect_error("attention_backward strided head dim", E::InvalidArgument,
+                 [&] { ops::attention_backward(q, view_transpose(poison({1, 9, 8, 6}), 2, 3), k, q, lse, q, p); });
+    AttentionParams causal;
+    causal.causal = true;
+    expect_error("attention_backward causal Lk < Lq", E::ShapeMismatch,
+                 [&] { ops::attention_backward(k, q, q, k, poison({1, 6, 9}), k, causal); });
+  }
+
+  // logits_loss: labels checked against V before any work; shapes, dtypes, temperature.
+  {
+    Tensor zs = real_f32({3, 5}, 0.5f);
+    ops::LogitsLossParams p;
+    expect_error("logits_loss label = V", E::InvalidArgument, [&] { ops::logits_loss(zs, nullptr, real_i32({0, 5, 1}, {3}), p); });
+    expect_error("logits_loss labels dtype", E::DTypeMismatch, [&] { ops::logits_loss(zs, nullptr, real_f32({3}), p); });
+    expect_error("logits_loss labels length", E::ShapeMismatch, [&] { ops::logits_loss(zs, nullptr, real_i32({0, 1}, {2}), p); });
+    expect_error("logits_loss 3-d logits", E::ShapeMismatch,
+                 [&] { ops::logits_loss(poison({1, 3, 5}), nullptr, real_i32({0, 1, 2}, {3}), p); });
+    expect_error("logits_loss teacher shape", E::ShapeMismatch,
+                 [&] { Tensor zt = poison({3, 6}); ops::logits_loss(zs, &zt, real_i32({0, 1, 2}, {3}), p); });
+    ops::LogitsLossParams bad_t = p;
+    bad_t.temperature = 0.0f;
+    expect_error("logits_loss temperature 0", E::InvalidArgument, [&] { ops::logits_loss(zs, nullptr, real_i32({0, 1, 2}, {3}), bad_t); });
+    ops::LogitsLossParams in_place = p;
+    in_place.in_place = true;
+    Tensor both = real_f32({4, 5});
+    Tensor s3 = view_slice(both, 0, 0, 3), t3 = view_slice(both, 0, 1, 4);
+    expect_error("logits_loss in place over a shifted teacher", E::InvalidArgument,
+                 [&] { ops::logits_loss(s3, &t3, real_i32({0, 1, 2}, {3}), in_place); });
+    std::vector<float> back(15);
+    ops::to_host(zs, back.data(), 60);
+    expect_true("failed logits_loss leaves the logits", back == std::vector<float>(15, 0.5f));
+  }
+
   // In-place helpers.
   {
     Tensor d = real_f32({2, 3});
