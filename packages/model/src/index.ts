@@ -81,3 +81,15 @@ export { CheckpointError, ModelError } from './errors';
 export type { CheckpointErrorCode, ModelErrorCode } from './errors';
 export * from './generation';
 export * from './ct2';
+export { declareParameters, decaysWeight } from './parameters';
+export type { ParameterDecl, ParameterRole, ParameterModule } from './parameters';
+export { ParameterStore } from './train/parameter-store';
+export type { ParameterViews, AdamWStepOptions } from './train/parameter-store';
+export {
+  TrainableDecoder,
+  teacherLogits,
+  trainableDecoderParameters,
+} from './train/trainable-decoder';
+export type { TrainableDecoderOptions } from './train/trainable-decoder';
+export { decoderForward, decoderBackward, DecoderActivations } from './train/decoder-graph';
+export type { DecoderForwardResult, GradientLookup } from './train/decoder-graph';

@@ -429,6 +429,12 @@ export class WhisperModel {
     }
   }
 
+  /** @internal The graph's weight structure (read by the training graph; never mutate). */
+  get structuredWeights(): WhisperWeights {
+    this.#assertLive();
+    return this.#weights;
+  }
+
   /** Hidden size. */
   get dModel(): number {
     return this.config.dModel;
