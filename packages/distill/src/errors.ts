@@ -15,6 +15,18 @@
  *   checkpoint has no encoder); pass the WhisperForConditionalGeneration checkpoint.
  * - `LAYERS_INVALID`: a student layer count or layer-id list is impossible for the teacher (more
  *   layers than it has, ids out of range, repeated, or not one per layer); `problems` lists each.
+ * - `NO_LABEL_TOKENS`: a batch has no scored label token (every label is −100); the collator
+ *   should never produce one — check the manifest's texts.
+ * - `NON_FINITE_LOSS`: the loss became NaN or infinite; training stops before the update, the
+ *   last checkpoint is intact. Lower the learning rate, or look for corrupt inputs.
+ * - `OUTPUT_EXISTS`: the training output directory is not empty; pass `resume` (`--resume`) to
+ *   continue its run or `force` (`--force`) to start over in it.
+ * - `CHECKPOINT_INVALID`: a checkpoint to resume from is incomplete or belongs to another student.
+ * - `RESUME_MISMATCH`: resuming with options that change the data or the optimisation (batch
+ *   size, seed, manifest, ...); use the original options or start a new run.
+ * - `INCOMPATIBLE_MODELS`: teacher and student cannot be distilled together (different
+ *   vocabularies or widths); the message names both values.
+ * - `ABORTED`: the run was cancelled through its AbortSignal; checkpoints already written stay.
  */
 export type DistillErrorCode =
   | 'INVALID_ARGUMENT'
@@ -23,7 +35,14 @@ export type DistillErrorCode =
   | 'NO_USABLE_EXAMPLES'
   | 'CACHE_IO'
   | 'TEACHER_UNSUPPORTED'
-  | 'LAYERS_INVALID';
+  | 'LAYERS_INVALID'
+  | 'NO_LABEL_TOKENS'
+  | 'NON_FINITE_LOSS'
+  | 'OUTPUT_EXISTS'
+  | 'CHECKPOINT_INVALID'
+  | 'RESUME_MISMATCH'
+  | 'INCOMPATIBLE_MODELS'
+  | 'ABORTED';
 
 /**
  * The error class of `@distil-whisper/distill`: a stable {@link DistillErrorCode}, an actionable
