@@ -70,3 +70,31 @@ export type { LayerMapRequest } from './student/layer-map.js';
 export { studentConfigJson, studentGenerationConfigJson } from './student/student-config.js';
 export { parameterCounts } from './student/tensor-plan.js';
 export type { ParameterCounts } from './student/tensor-plan.js';
+
+// The objective (WAVE2 A6), usable alone on logits.
+export { distillationLoss, distillationLossFromArrays } from './losses.js';
+export type {
+  DistillationLossOptions,
+  DistillationLossResult,
+  DistillationLossValues,
+} from './losses.js';
+
+// The trainer: one step, the schedule, checkpoints, evaluation and the whole run.
+export { learningRateAt } from './train/schedule.js';
+export type { LrSchedule, LrSchedulerKind } from './train/schedule.js';
+export { trainingStep, accumulateMicroBatch } from './train/step.js';
+export type { MicroBatch, StepOptions, StepResult } from './train/step.js';
+export {
+  saveTrainingCheckpoint,
+  listCheckpoints,
+  readTrainerState,
+  loadOptimizerMoments,
+  checkpointName,
+  OPTIMIZER_FILE,
+  TRAINER_STATE_FILE,
+} from './train/checkpoints.js';
+export type { TrainerState } from './train/checkpoints.js';
+export { evaluateGreedyWer, werNormalizer } from './train/evaluate.js';
+export type { EvalClip, EvalOptions, EvalResult } from './train/evaluate.js';
+export { distill } from './train/distill.js';
+export type { DistillOptions, DistillProgress, DistillSummary, StepLog } from './train/distill.js';
