@@ -10,6 +10,7 @@ import {
 } from '@distil-whisper/model';
 import { formatTranscription, type OutputFormat } from './formats';
 import { registerConvertCommand } from './cli-convert';
+import { registerDistillCommand } from './cli-distill';
 import { registerCreateStudentCommand } from './cli-create-student';
 import { createPipeline } from './pipeline';
 import type { TranscribeProgress } from './types';
@@ -152,6 +153,7 @@ export function buildProgram(): Command {
     });
   registerConvertCommand(program);
   registerCreateStudentCommand(program);
+  registerDistillCommand(program);
   return program;
 }
 

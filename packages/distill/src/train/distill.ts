@@ -252,7 +252,8 @@ function fileHash(path: string): string {
 function fingerprint(o: DistillOptions, r: Resolved): TrainerState['fingerprint'] {
   return {
     trainManifest: fileHash(o.trainManifest),
-    maxSteps: o.maxSteps,
+    // A constant schedule can be extended by resuming with more steps; a linear decay cannot.
+    maxSteps: r.lrScheduler === 'linear' ? o.maxSteps : null,
     batchSize: r.batchSize,
     learningRate: r.learningRate,
     lrScheduler: r.lrScheduler,
