@@ -19,22 +19,41 @@ export function untrack(t: Disposable): void {
   stack[stack.length - 1]?.delete(t);
 }
 
-function collect(value: unknown, out: Set<unknown>, depth = 0): void {
-  if (value === null || typeof value !== 'object' || depth > 4) return;
-  if (out.has(value)) return;
-  out.add(value);
-  if (Array.isArray(value)) for (const v of value) collect(v, out, depth + 1);
-  else if (value instanceof Map) for (const v of value.values()) collect(v, out, depth + 1);
-  else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collect(v, out, depth + 1);
+/**
+ * Adds `root` and everything reachable from it through arrays, Maps (keys and values), Sets and
+ * plain objects to `out`. Unbounded depth, iterative (a deep result cannot overflow the call
+ * stack), and `out` doubles as the visited set, so cycles terminate. A tensor that is not found
+ * here is disposed by `tidy`, so stopping early would free a returned tensor without a word.
+ */
+function collect(root: unknown, out: Set<unknown>): void {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object' || out.has(value)) continue;
+    out.add(value);
+    // Element-wise pushes: spreading a huge array into push() would overflow the call stack.
+    if (Array.isArray(value)) for (const v of value) pending.push(v);
+    else if (value instanceof Map)
+      for (const [k, v] of value) {
+        pending.push(k);
+        pending.push(v);
+      }
+    else if (value instanceof Set) for (const v of value) pending.push(v);
+    else {
+      // Class instances (tensors among them) are leaves: their fields are their own business.
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Object.prototype || proto === null)
+        for (const v of Object.values(value)) pending.push(v);
+    }
   }
 }
 
 /**
  * Runs `fn` and disposes every tensor created during it that is not reachable from its return
- * value (the value itself, or arrays / plain objects / Maps up to four levels deep). Returned
- * tensors move to the enclosing scope, so nested `tidy` calls compose. Not for async functions:
- * the scope closes when `fn` returns.
+ * value: the value itself, or anything inside arrays, Maps (keys and values), Sets and plain
+ * objects, at any depth (cycles are fine). Tensors held by class instances other than these are
+ * not looked for: `keep()` them. Returned tensors move to the enclosing scope, so nested `tidy`
+ * calls compose. Not for async functions: the scope closes when `fn` returns.
  *
  * @example
  * ```ts
