@@ -5,9 +5,17 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandomCheckpoint, WhisperModel } from '@distil-whisper/model';
+import { Tensor } from '@distil-whisper/kernels';
+import { createRandomCheckpoint, TrainableDecoder, WhisperModel } from '@distil-whisper/model';
 
-import { createStudent, distill, DistillError, type DistillOptions, type StepLog } from '../src';
+import {
+  createStudent,
+  distill,
+  DistillError,
+  trainingStep,
+  type DistillOptions,
+  type StepLog,
+} from '../src';
 import { tempDir, writeWav } from './data-helpers';
 
 const DIMS = {
@@ -192,6 +200,36 @@ describe('distill()', () => {
     expect(err).toBeInstanceOf(DistillError);
     expect((err as DistillError).code).toBe('INCOMPATIBLE_MODELS');
     expect(existsSync(join(tmp.dir, 'run-d', 'log.jsonl'))).toBe(false);
+  }, 120_000);
+
+  it('stops on a non-finite loss before any update, leaving the weights and checkpoints intact', async () => {
+    const teacher = WhisperModel.load(base.teacher);
+    const student = new TrainableDecoder(WhisperModel.load(base.student));
+    try {
+      const before = student.store.weights.toFloat32();
+      const states = Tensor.from(new Float32Array(2 * 1500 * 64).fill(Number.NaN), [2, 1500, 64]);
+      const mb = {
+        decoderInputIds: Int32Array.from([50258, 50259, 50359, 50363, 50258, 50259, 50359, 50363]),
+        labels: Int32Array.from([50259, 50359, 50363, 400, 50259, 50359, 50363, 400]),
+        batchSize: 2,
+        length: 4,
+        encoderStates: states,
+      };
+      expect(() => trainingStep(teacher, student, [mb], { learningRate: 1e-3, step: 1 })).toThrow(
+        expect.objectContaining({ code: 'NON_FINITE_LOSS' }),
+      );
+      const after = student.store.weights.toFloat32();
+      expect(Buffer.from(after.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+      states.dispose();
+    } finally {
+      student.dispose();
+      student.model.dispose();
+      teacher.dispose();
+    }
+    // In a run, the checkpoints already written stay as they were.
+    const out = join(tmp.dir, 'run-a');
+    const ckpt = readFileSync(join(out, 'checkpoint-3', 'model.safetensors'));
+    expect(ckpt.length).toBeGreaterThan(0);
   }, 120_000);
 
   it('refuses impossible options with typed errors', async () => {
