@@ -15,6 +15,7 @@ import {
   type WhisperGenerationConfig,
 } from './generation-config';
 import { writeDirectoryAtomic } from './io/atomic-write';
+import { declareParameters, PROJ_OUT, type CheckpointKind } from './parameters';
 import {
   openForRead,
   readHeaderFromFd,
@@ -27,75 +28,22 @@ import {
   type SafetensorsSource,
 } from './safetensors';
 
-/** Which transformers class a checkpoint's state dict belongs to. */
-export type CheckpointKind = 'encoder-decoder' | 'decoder-only';
+export { PROJ_OUT, type CheckpointKind };
 
 /** Expected name → shape of every tensor of a checkpoint. */
 export type TensorSpec = Map<string, number[]>;
 
-function attentionSpec(spec: TensorSpec, prefix: string, d: number): void {
-  // transformers' WhisperAttention: k_proj is created with bias=False.
-  spec.set(`${prefix}.k_proj.weight`, [d, d]);
-  for (const p of ['v_proj', 'q_proj', 'out_proj']) {
-    spec.set(`${prefix}.${p}.weight`, [d, d]);
-    spec.set(`${prefix}.${p}.bias`, [d]);
-  }
-}
-
-function layerNormSpec(spec: TensorSpec, prefix: string, d: number): void {
-  spec.set(`${prefix}.weight`, [d]);
-  spec.set(`${prefix}.bias`, [d]);
-}
-
-function ffnSpec(spec: TensorSpec, prefix: string, d: number, ffn: number): void {
-  spec.set(`${prefix}.fc1.weight`, [ffn, d]);
-  spec.set(`${prefix}.fc1.bias`, [ffn]);
-  spec.set(`${prefix}.fc2.weight`, [d, ffn]);
-  spec.set(`${prefix}.fc2.bias`, [d]);
-}
-
 /**
  * Names and shapes of the tensors a checkpoint of this config holds, exactly as transformers
- * names them. `proj_out.weight` is not listed: it is optional (tied to `embed_tokens`).
+ * names them (the parameter declaration, {@link declareParameters}, as a map).
+ * `proj_out.weight` is not listed: it is optional (tied to `embed_tokens`).
  */
 export function expectedTensors(
   config: WhisperConfig,
   kind: CheckpointKind = 'encoder-decoder',
 ): TensorSpec {
-  const d = config.dModel;
-  const spec: TensorSpec = new Map();
-  if (kind === 'encoder-decoder') {
-    spec.set('model.encoder.conv1.weight', [d, config.numMelBins, 3]);
-    spec.set('model.encoder.conv1.bias', [d]);
-    spec.set('model.encoder.conv2.weight', [d, d, 3]);
-    spec.set('model.encoder.conv2.bias', [d]);
-    spec.set('model.encoder.embed_positions.weight', [config.maxSourcePositions, d]);
-    for (let i = 0; i < config.encoderLayers; i++) {
-      const p = `model.encoder.layers.${i}`;
-      attentionSpec(spec, `${p}.self_attn`, d);
-      layerNormSpec(spec, `${p}.self_attn_layer_norm`, d);
-      ffnSpec(spec, p, d, config.encoderFfnDim);
-      layerNormSpec(spec, `${p}.final_layer_norm`, d);
-    }
-    layerNormSpec(spec, 'model.encoder.layer_norm', d);
-  }
-  spec.set('model.decoder.embed_tokens.weight', [config.vocabSize, d]);
-  spec.set('model.decoder.embed_positions.weight', [config.maxTargetPositions, d]);
-  for (let i = 0; i < config.decoderLayers; i++) {
-    const p = `model.decoder.layers.${i}`;
-    attentionSpec(spec, `${p}.self_attn`, d);
-    layerNormSpec(spec, `${p}.self_attn_layer_norm`, d);
-    attentionSpec(spec, `${p}.encoder_attn`, d);
-    layerNormSpec(spec, `${p}.encoder_attn_layer_norm`, d);
-    ffnSpec(spec, p, d, config.decoderFfnDim);
-    layerNormSpec(spec, `${p}.final_layer_norm`, d);
-  }
-  layerNormSpec(spec, 'model.decoder.layer_norm', d);
-  return spec;
+  return new Map(declareParameters(config, kind).map((p) => [p.name, [...p.shape]]));
 }
-
-/** Name of the optional untied output projection. */
-export const PROJ_OUT = 'proj_out.weight';
 
 /**
  * Compares the tensors a checkpoint holds with those its config implies. Returns every

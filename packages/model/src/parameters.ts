@@ -3,7 +3,7 @@
 // its shape and what it is. Checkpoint validation, the graph's weight structure, the CTranslate2
 // converter and the training parameter store all read this list, so a parameter is spelled out
 // exactly once.
-import type { WhisperConfig } from './config';
+import type { WhisperDims } from './presets';
 
 /** What a parameter is; decides, among other things, whether AdamW decays it. */
 export type ParameterRole =
@@ -52,8 +52,17 @@ export interface ParameterDecl {
   readonly size: number;
 }
 
-/** Which transformers class a checkpoint's state dict belongs to (mirrors checkpoint.ts). */
-type Kind = 'encoder-decoder' | 'decoder-only';
+/**
+ * Which transformers class a checkpoint's state dict belongs to: `'encoder-decoder'`
+ * (WhisperForConditionalGeneration) or `'decoder-only'` (WhisperForCausalLM, an assistant model).
+ */
+export type CheckpointKind = 'encoder-decoder' | 'decoder-only';
+
+/**
+ * Name of the optional untied output projection. Not declared: Whisper ties it to
+ * `model.decoder.embed_tokens.weight`, and checkpoints hold it only when untied.
+ */
+export const PROJ_OUT = 'proj_out.weight';
 
 /**
  * True when torch.optim.AdamW is given weight decay for this parameter in distil-whisper's
@@ -67,6 +76,7 @@ export function decaysWeight(decl: ParameterDecl): boolean {
  * Every parameter of a checkpoint of this config, in transformers' state-dict order, by Hugging
  * Face name. `proj_out.weight` is not listed: Whisper ties it to `model.decoder.embed_tokens.weight`.
  *
+ * @param config a `WhisperConfig`, or just the dims (a CTranslate2 model's, a preset's)
  * @param kind `'encoder-decoder'` (default) or `'decoder-only'` (WhisperForCausalLM: no encoder)
  * @example
  * ```ts
@@ -75,8 +85,8 @@ export function decaysWeight(decl: ParameterDecl): boolean {
  * ```
  */
 export function declareParameters(
-  config: WhisperConfig,
-  kind: Kind = 'encoder-decoder',
+  config: WhisperDims,
+  kind: CheckpointKind = 'encoder-decoder',
 ): ParameterDecl[] {
   const d = config.dModel;
   const out: ParameterDecl[] = [];

@@ -5,12 +5,13 @@ import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { expectedTensors, TOKENIZER_FILES, writeJson } from './checkpoint';
+import { TOKENIZER_FILES, writeJson } from './checkpoint';
 import { parseWhisperConfig, whisperConfigToJson, type WhisperConfig } from './config';
 import { whisperConfigJson } from './config-json';
 import { CheckpointError } from './errors';
 import { generationConfigToJson } from './generation-config';
 import { writeDirectoryAtomic } from './io/atomic-write';
+import { declareParameters, type ParameterDecl } from './parameters';
 import {
   defaultGenerationConfig,
   PRESETS,
@@ -118,14 +119,14 @@ type Init =
   | { kind: 'uniform'; center: number; halfWidth: number }
   | { kind: 'sinusoids'; length: number; channels: number };
 
-function initFor(name: string, shape: number[]): Init {
-  if (name === 'model.encoder.embed_positions.weight')
-    return { kind: 'sinusoids', length: shape[0]!, channels: shape[1]! };
-  // Uniform with std 0.02 (transformers' init_std); LayerNorm gains around 1.
-  const std = 0.02;
-  const halfWidth = std * Math.sqrt(3);
-  if (/layer_norm\.weight$/.test(name)) return { kind: 'uniform', center: 1, halfWidth: 0.1 };
-  return { kind: 'uniform', center: 0, halfWidth };
+/** How a parameter is initialised, decided by its role. */
+function initFor(decl: ParameterDecl): Init {
+  // Whisper's encoder positions are fixed sinusoids (openai/whisper); the decoder's are learned.
+  if (decl.role === 'positions' && decl.stack === 'encoder')
+    return { kind: 'sinusoids', length: decl.shape[0]!, channels: decl.shape[1]! };
+  // LayerNorm gains around 1; everything else uniform with std 0.02 (transformers' init_std).
+  if (decl.role === 'norm-weight') return { kind: 'uniform', center: 1, halfWidth: 0.1 };
+  return { kind: 'uniform', center: 0, halfWidth: 0.02 * Math.sqrt(3) };
 }
 
 /** Whisper's sinusoidal position table (openai/whisper `sinusoids`), row `r` of `channels`. */
@@ -142,14 +143,13 @@ function sinusoidRow(r: number, channels: number, out: Float32Array, at: number)
 const CHUNK = 1 << 20;
 
 function randomSource(
-  name: string,
-  shape: number[],
+  decl: ParameterDecl,
   dtype: SafetensorsDType,
   seed: number,
   stream: number,
 ): SafetensorsSource {
-  const init = initFor(name, shape);
-  const total = shape.reduce((a, b) => a * b, 1);
+  const init = initFor(decl);
+  const { name, shape, size: total } = decl;
   return {
     name,
     dtype,
@@ -262,9 +262,12 @@ export function createRandomCheckpoint(options: CreateRandomCheckpointOptions): 
     } else if (variant) tokenizerDir = findReferenceTokenizer(variant);
   }
   const st: SafetensorsDType = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'BF16';
-  const spec = expectedTensors(config, options.decoderOnly ? 'decoder-only' : 'encoder-decoder');
-  const names = [...spec.keys()].sort();
-  const sources = names.map((name, i) => randomSource(name, spec.get(name)!, st, seed, i + 1));
+  // Sorted as save_pretrained writes them; a tensor's stream is its index in that order.
+  const decls = declareParameters(
+    config,
+    options.decoderOnly ? 'decoder-only' : 'encoder-decoder',
+  ).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sources = decls.map((decl, i) => randomSource(decl, st, seed, i + 1));
   writeDirectoryAtomic(
     outDir,
     (tmp) => writeCheckpointFiles(tmp, config, dims.numMelBins, sources, tokenizerDir),

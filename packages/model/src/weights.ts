@@ -1,9 +1,16 @@
-// Groups a checkpoint's flat tensor map into the per-layer structures the graph uses. Names
-// follow transformers' modeling_whisper.py (WhisperEncoderLayer / WhisperDecoderLayer).
+// Groups a checkpoint's flat tensor map into the per-layer structures the graph uses, by walking
+// the parameter declaration. Field names follow transformers' modeling_whisper.py
+// (WhisperEncoderLayer / WhisperDecoderLayer).
 import type { Tensor } from '@distil-whisper/kernels';
 
-import type { CheckpointKind } from './checkpoint';
 import type { WhisperConfig } from './config';
+import {
+  declareParameters,
+  PROJ_OUT,
+  type CheckpointKind,
+  type ParameterDecl,
+  type ParameterModule,
+} from './parameters';
 
 /** q/k/v/out projections of one attention block (k has no bias in Whisper). */
 export interface AttentionWeights {
@@ -66,9 +73,27 @@ export interface WhisperWeights {
   decoder: DecoderWeights;
 }
 
+/** The tensors of one module (a projection, a norm, a conv), by their last name component. */
+type ModuleTensors = { weight?: Tensor; bias?: Tensor };
+
+/** Modules of one layer (or of a stack's stems and final norm) by {@link ParameterModule}. */
+type Modules = Map<ParameterModule, ModuleTensors>;
+
+/** Whether the graph's kernels read this parameter as an f32 bias / gamma / beta vector. */
+function isF32Vector(decl: ParameterDecl): boolean {
+  return (
+    decl.role === 'linear-bias' ||
+    decl.role === 'conv-bias' ||
+    decl.role === 'norm-weight' ||
+    decl.role === 'norm-bias'
+  );
+}
+
 /**
- * Builds the structured view. 1-D parameters (biases, norms) are cast to f32 because the kernels
- * take f32 bias/gamma/beta; those casts are tiny and tracked in `owned` for disposal. Matrices keep
+ * Builds the structured view by walking the parameter declaration ({@link declareParameters}):
+ * each declared tensor is filed under its stack, layer and module, then the per-layer structures
+ * read those modules. 1-D parameters (biases, norms) are cast to f32 because the kernels take
+ * f32 bias/gamma/beta; those casts are tiny and tracked in `owned` for disposal. Matrices keep
  * their dtype.
  */
 export function structureWeights(
@@ -77,83 +102,82 @@ export function structureWeights(
   tensors: ReadonlyMap<string, Tensor>,
   owned: Tensor[],
 ): WhisperWeights {
-  const get = (name: string): Tensor => {
-    const t = tensors.get(name);
-    if (!t) throw new Error(`internal: tensor ${name} missing after validation`);
+  const stacks = {
+    encoder: { top: new Map() as Modules, layers: [] as Modules[] },
+    decoder: { top: new Map() as Modules, layers: [] as Modules[] },
+  };
+  for (const decl of declareParameters(config, kind)) {
+    let t = tensors.get(decl.name);
+    if (!t) throw new Error(`internal: tensor ${decl.name} missing after validation`);
+    if (isF32Vector(decl) && t.dtype !== 'f32') {
+      t = t.cast('f32');
+      owned.push(t);
+    }
+    const stack = stacks[decl.stack];
+    let modules = stack.top;
+    if (decl.layer !== null) modules = stack.layers[decl.layer] ??= new Map();
+    const entry = modules.get(decl.module) ?? {};
+    entry[decl.role.endsWith('bias') ? 'bias' : 'weight'] = t;
+    modules.set(decl.module, entry);
+  }
+  const take = (modules: Modules, module: ParameterModule, part: 'weight' | 'bias'): Tensor => {
+    const t = modules.get(module)?.[part];
+    if (!t) throw new Error(`internal: ${module}.${part} is not declared`);
     return t;
   };
-  const vec = (name: string): Tensor => {
-    const t = get(name);
-    if (t.dtype === 'f32') return t;
-    const c = t.cast('f32');
-    owned.push(c);
-    return c;
-  };
-  const attn = (p: string): AttentionWeights => ({
-    qWeight: get(`${p}.q_proj.weight`),
-    qBias: vec(`${p}.q_proj.bias`),
-    kWeight: get(`${p}.k_proj.weight`),
-    vWeight: get(`${p}.v_proj.weight`),
-    vBias: vec(`${p}.v_proj.bias`),
-    outWeight: get(`${p}.out_proj.weight`),
-    outBias: vec(`${p}.out_proj.bias`),
+  const attn = (m: Modules, which: 'self_attn' | 'encoder_attn'): AttentionWeights => ({
+    qWeight: take(m, `${which}.q_proj`, 'weight'),
+    qBias: take(m, `${which}.q_proj`, 'bias'),
+    kWeight: take(m, `${which}.k_proj`, 'weight'),
+    vWeight: take(m, `${which}.v_proj`, 'weight'),
+    vBias: take(m, `${which}.v_proj`, 'bias'),
+    outWeight: take(m, `${which}.out_proj`, 'weight'),
+    outBias: take(m, `${which}.out_proj`, 'bias'),
   });
-  const ln = (p: string): LayerNormWeights => ({
-    weight: vec(`${p}.weight`),
-    bias: vec(`${p}.bias`),
+  const ln = (m: Modules, module: ParameterModule): LayerNormWeights => ({
+    weight: take(m, module, 'weight'),
+    bias: take(m, module, 'bias'),
   });
-  const ffn = (p: string): FeedForwardWeights => ({
-    fc1Weight: get(`${p}.fc1.weight`),
-    fc1Bias: vec(`${p}.fc1.bias`),
-    fc2Weight: get(`${p}.fc2.weight`),
-    fc2Bias: vec(`${p}.fc2.bias`),
+  const ffn = (m: Modules): FeedForwardWeights => ({
+    fc1Weight: take(m, 'fc1', 'weight'),
+    fc1Bias: take(m, 'fc1', 'bias'),
+    fc2Weight: take(m, 'fc2', 'weight'),
+    fc2Bias: take(m, 'fc2', 'bias'),
+  });
+  const encoderLayer = (m: Modules): EncoderLayerWeights => ({
+    selfAttn: attn(m, 'self_attn'),
+    selfAttnLayerNorm: ln(m, 'self_attn_layer_norm'),
+    ffn: ffn(m),
+    finalLayerNorm: ln(m, 'final_layer_norm'),
   });
   let encoder: EncoderWeights | null = null;
   if (kind === 'encoder-decoder') {
-    const layers: EncoderLayerWeights[] = [];
-    for (let i = 0; i < config.encoderLayers; i++) {
-      const p = `model.encoder.layers.${i}`;
-      layers.push({
-        selfAttn: attn(`${p}.self_attn`),
-        selfAttnLayerNorm: ln(`${p}.self_attn_layer_norm`),
-        ffn: ffn(p),
-        finalLayerNorm: ln(`${p}.final_layer_norm`),
-      });
-    }
+    const top = stacks.encoder.top;
     encoder = {
-      conv1Weight: get('model.encoder.conv1.weight'),
-      conv1Bias: vec('model.encoder.conv1.bias'),
-      conv2Weight: get('model.encoder.conv2.weight'),
-      conv2Bias: vec('model.encoder.conv2.bias'),
-      embedPositions: get('model.encoder.embed_positions.weight'),
-      layers,
-      layerNorm: ln('model.encoder.layer_norm'),
+      conv1Weight: take(top, 'conv1', 'weight'),
+      conv1Bias: take(top, 'conv1', 'bias'),
+      conv2Weight: take(top, 'conv2', 'weight'),
+      conv2Bias: take(top, 'conv2', 'bias'),
+      embedPositions: take(top, 'embed_positions', 'weight'),
+      layers: stacks.encoder.layers.map(encoderLayer),
+      layerNorm: ln(top, 'layer_norm'),
     };
   }
-  const layers: DecoderLayerWeights[] = [];
-  for (let i = 0; i < config.decoderLayers; i++) {
-    const p = `model.decoder.layers.${i}`;
-    layers.push({
-      selfAttn: attn(`${p}.self_attn`),
-      selfAttnLayerNorm: ln(`${p}.self_attn_layer_norm`),
-      encoderAttn: attn(`${p}.encoder_attn`),
-      encoderAttnLayerNorm: ln(`${p}.encoder_attn_layer_norm`),
-      ffn: ffn(p),
-      finalLayerNorm: ln(`${p}.final_layer_norm`),
-    });
-  }
-  const embedTokens = get('model.decoder.embed_tokens.weight');
+  const top = stacks.decoder.top;
+  const embedTokens = take(top, 'embed_tokens', 'weight');
   return {
     encoder,
     decoder: {
       embedTokens,
-      embedPositions: get('model.decoder.embed_positions.weight'),
-      layers,
-      layerNorm: ln('model.decoder.layer_norm'),
+      embedPositions: take(top, 'embed_positions', 'weight'),
+      layers: stacks.decoder.layers.map((m) => ({
+        ...encoderLayer(m),
+        encoderAttn: attn(m, 'encoder_attn'),
+        encoderAttnLayerNorm: ln(m, 'encoder_attn_layer_norm'),
+      })),
+      layerNorm: ln(top, 'layer_norm'),
       // transformers ties proj_out to embed_tokens whenever tie_word_embeddings is set.
-      projOut: config.tieWordEmbeddings
-        ? embedTokens
-        : (tensors.get('proj_out.weight') ?? embedTokens),
+      projOut: config.tieWordEmbeddings ? embedTokens : (tensors.get(PROJ_OUT) ?? embedTokens),
     },
   };
 }

@@ -1,4 +1,5 @@
-// Maps the variables of a CTranslate2 WhisperSpec onto transformers' Whisper state dict.
+// Maps the variables of a CTranslate2 WhisperSpec onto transformers' Whisper state dict. The
+// tensors are the parameter declaration's; this file adds only where each lies in CTranslate2.
 // CTranslate2 names (pre-norm transformer layers):
 //   encoder/conv{1,2}/{weight,bias}, encoder/position_encodings/encodings, encoder/layer_norm/*
 //   {encoder,decoder}/layer_i/self_attention/{layer_norm,linear_0 (fused q|k|v),linear_1 (out)}
@@ -9,6 +10,13 @@
 // Layer norms store gamma/beta (transformers: weight/bias). Fused projections are split by rows.
 // The key bias CTranslate2 stores inside a fused projection is dropped: transformers' k_proj has
 // none, and a key bias adds the same q·b term to every score of a query, which softmax cancels.
+import {
+  declareParameters,
+  PROJ_OUT,
+  type ParameterDecl,
+  type ParameterModule,
+  type ParameterRole,
+} from '../parameters';
 import type { WhisperDims } from '../presets';
 import { ct2ItemSize, type Ct2DType, type Ct2ModelBin, type Ct2Variable } from './model-bin';
 import { Ct2Error } from './errors';
@@ -29,7 +37,7 @@ export interface Ct2TensorSource {
 /** What a CTranslate2 Whisper model.bin holds, mapped onto transformers' names. */
 export interface Ct2WhisperPlan {
   dims: WhisperDims;
-  /** Every transformers tensor to produce, in a stable order. */
+  /** Every transformers tensor to produce, in transformers' state-dict order (`proj_out` last). */
   tensors: Ct2TensorSource[];
   /** Output projection is the token embedding (no `proj_out.weight`). */
   tied: boolean;
@@ -47,6 +55,69 @@ const FLOAT_DTYPES: ReadonlySet<Ct2DType> = new Set(['float32', 'float16', 'bflo
 const QUANTIZED_DTYPES: ReadonlySet<Ct2DType> = new Set(['int8', 'int16']);
 /** CTranslate2's `ActivationType` id of the exact (erf) GELU Whisper uses. */
 const GELU = 3;
+
+/** Where a declared tensor lives in a CTranslate2 WhisperSpec. */
+export interface Ct2Location {
+  /** CTranslate2 variable name, e.g. `decoder/layer_0/attention/linear_1/weight`. */
+  variable: string;
+  /** Block of rows the tensor occupies in a fused variable (0 when not fused). */
+  block: number;
+  /** Equal blocks the variable is made of (1 when not fused; 3 for q|k|v, 2 for k|v). */
+  blocks: number;
+}
+
+/**
+ * CTranslate2 path of each transformers module, relative to its layer (`encoder/layer_3`) or,
+ * for stems, embeddings and the final norm, to its stack (`encoder`), with its block in a fused
+ * projection: `[path, block, blocks]`.
+ */
+const CT2_MODULES: Readonly<Record<ParameterModule, readonly [string, number, number]>> = {
+  conv1: ['conv1', 0, 1],
+  conv2: ['conv2', 0, 1],
+  embed_positions: ['position_encodings', 0, 1],
+  embed_tokens: ['embeddings', 0, 1],
+  layer_norm: ['layer_norm', 0, 1],
+  self_attn_layer_norm: ['self_attention/layer_norm', 0, 1],
+  'self_attn.q_proj': ['self_attention/linear_0', 0, 3],
+  'self_attn.k_proj': ['self_attention/linear_0', 1, 3],
+  'self_attn.v_proj': ['self_attention/linear_0', 2, 3],
+  'self_attn.out_proj': ['self_attention/linear_1', 0, 1],
+  encoder_attn_layer_norm: ['attention/layer_norm', 0, 1],
+  'encoder_attn.q_proj': ['attention/linear_0', 0, 1],
+  'encoder_attn.k_proj': ['attention/linear_1', 0, 2],
+  'encoder_attn.v_proj': ['attention/linear_1', 1, 2],
+  'encoder_attn.out_proj': ['attention/linear_2', 0, 1],
+  final_layer_norm: ['ffn/layer_norm', 0, 1],
+  fc1: ['ffn/linear_0', 0, 1],
+  fc2: ['ffn/linear_1', 0, 1],
+};
+
+/** Last component of the CTranslate2 name by role (layer norms store gamma/beta). */
+const CT2_LEAF: Readonly<Record<ParameterRole, string>> = {
+  'conv-weight': 'weight',
+  'conv-bias': 'bias',
+  positions: 'encodings',
+  'token-embedding': 'weight',
+  'linear-weight': 'weight',
+  'linear-bias': 'bias',
+  'norm-weight': 'gamma',
+  'norm-bias': 'beta',
+};
+
+/**
+ * The CTranslate2 variable (and row block of it) that holds a declared transformers tensor.
+ *
+ * @example
+ * ```ts
+ * ct2Location(decl); // model.decoder.layers.0.encoder_attn.v_proj.bias →
+ * // { variable: 'decoder/layer_0/attention/linear_1/bias', block: 1, blocks: 2 }
+ * ```
+ */
+export function ct2Location(decl: ParameterDecl): Ct2Location {
+  const [path, block, blocks] = CT2_MODULES[decl.module];
+  const scope = decl.layer === null ? decl.stack : `${decl.stack}/layer_${decl.layer}`;
+  return { variable: `${scope}/${path}/${CT2_LEAF[decl.role]}`, block, blocks };
+}
 
 /** Reads the value of a scalar variable. */
 export type ScalarReader = (v: Ct2Variable) => number;
@@ -127,22 +198,24 @@ export function planCt2Whisper(bin: Ct2ModelBin, scalar: ScalarReader): Ct2Whisp
   const tensors: Ct2TensorSource[] = [];
   const storedDtypes = new Set<Ct2DType>();
   const floatDtypes = new Set<Ct2DType>();
-  /** Maps rows of a CTranslate2 variable of shape `shape` onto a transformers tensor. */
-  const take = (
+  /**
+   * Checks one CTranslate2 variable (present, shaped as `shape`, a float or a quantised type
+   * with its scale) and returns where its values come from, or undefined after recording why not.
+   */
+  const variable = (
     ct2Name: string,
     shape: readonly number[],
-    parts: Array<{ name: string; rows: [number, number] } | null>,
-  ): void => {
+  ): { name: string; scale: string | undefined } | undefined => {
     const v = lookup(ct2Name);
     if (!v) {
       problems.push(`missing variable ${ct2Name} [${shape.join(', ')}]`);
-      return;
+      return undefined;
     }
     if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
       problems.push(
         `variable ${ct2Name} has shape [${v.shape.join(', ')}], expected [${shape.join(', ')}]`,
       );
-      return;
+      return undefined;
     }
     used.add(v.name);
     storedDtypes.add(v.dtype);
@@ -152,14 +225,14 @@ export function planCt2Whisper(bin: Ct2ModelBin, scalar: ScalarReader): Ct2Whisp
       const rows = shape[0] ?? 1;
       if (!s) {
         problems.push(`quantised ${ct2Name} (${v.dtype}) has no ${ct2Name}_scale`);
-        return;
+        return undefined;
       }
       const n = s.shape.reduce((a, b) => a * b, 1);
       if (!FLOAT_DTYPES.has(s.dtype) || (n !== 1 && n !== rows)) {
         problems.push(
           `scale ${s.name} is [${s.shape.join(', ')}] ${s.dtype}; expected one float or ${rows} (one per row)`,
         );
-        return;
+        return undefined;
       }
       used.add(s.name);
       scale = s.name;
@@ -167,105 +240,42 @@ export function planCt2Whisper(bin: Ct2ModelBin, scalar: ScalarReader): Ct2Whisp
       unsupported.push(
         `${ct2Name} is ${v.dtype}; only float32/float16/bfloat16 and int8/int16 with scales are supported`,
       );
-      return;
+      return undefined;
     } else floatDtypes.add(v.dtype);
-    for (const part of parts) {
-      if (!part) continue;
-      const rowCount = part.rows[1] - part.rows[0];
-      tensors.push({
-        name: part.name,
-        shape: [rowCount, ...shape.slice(1)],
-        variable: v.name,
-        rows: part.rows,
-        scale,
-      });
-    }
-  };
-  const whole = (ct2Name: string, name: string, shape: readonly number[]): void =>
-    take(ct2Name, shape, [{ name, rows: [0, shape[0] ?? 1] }]);
-  const d = dModel;
-  const layerNorm = (ct2: string, hf: string): void => {
-    whole(`${ct2}/gamma`, `${hf}.weight`, [d]);
-    whole(`${ct2}/beta`, `${hf}.bias`, [d]);
-  };
-  const linear = (ct2: string, hf: string, out: number, inp: number): void => {
-    whole(`${ct2}/weight`, `${hf}.weight`, [out, inp]);
-    whole(`${ct2}/bias`, `${hf}.bias`, [out]);
-  };
-  const selfAttention = (ct2: string, hf: string): void => {
-    take(
-      `${ct2}/linear_0/weight`,
-      [3 * d, d],
-      [
-        { name: `${hf}.q_proj.weight`, rows: [0, d] },
-        { name: `${hf}.k_proj.weight`, rows: [d, 2 * d] },
-        { name: `${hf}.v_proj.weight`, rows: [2 * d, 3 * d] },
-      ],
-    );
-    take(
-      `${ct2}/linear_0/bias`,
-      [3 * d],
-      [
-        { name: `${hf}.q_proj.bias`, rows: [0, d] },
-        null,
-        { name: `${hf}.v_proj.bias`, rows: [2 * d, 3 * d] },
-      ],
-    );
-    linear(`${ct2}/linear_1`, `${hf}.out_proj`, d, d);
-  };
-  const crossAttention = (ct2: string, hf: string): void => {
-    linear(`${ct2}/linear_0`, `${hf}.q_proj`, d, d);
-    take(
-      `${ct2}/linear_1/weight`,
-      [2 * d, d],
-      [
-        { name: `${hf}.k_proj.weight`, rows: [0, d] },
-        { name: `${hf}.v_proj.weight`, rows: [d, 2 * d] },
-      ],
-    );
-    take(`${ct2}/linear_1/bias`, [2 * d], [null, { name: `${hf}.v_proj.bias`, rows: [d, 2 * d] }]);
-    linear(`${ct2}/linear_2`, `${hf}.out_proj`, d, d);
-  };
-  const ffn = (ct2: string, hf: string, dim: number): void => {
-    layerNorm(`${ct2}/layer_norm`, `${hf}.final_layer_norm`);
-    linear(`${ct2}/linear_0`, `${hf}.fc1`, dim, d);
-    linear(`${ct2}/linear_1`, `${hf}.fc2`, d, dim);
+    return { name: v.name, scale };
   };
 
-  whole('encoder/conv1/weight', 'model.encoder.conv1.weight', [d, dims.numMelBins, 3]);
-  whole('encoder/conv1/bias', 'model.encoder.conv1.bias', [d]);
-  whole('encoder/conv2/weight', 'model.encoder.conv2.weight', [d, d, 3]);
-  whole('encoder/conv2/bias', 'model.encoder.conv2.bias', [d]);
-  whole('encoder/position_encodings/encodings', 'model.encoder.embed_positions.weight', [
-    dims.maxSourcePositions,
-    d,
-  ]);
-  for (let i = 0; i < dims.encoderLayers; i++) {
-    const ct2 = `encoder/layer_${i}`;
-    const hf = `model.encoder.layers.${i}`;
-    layerNorm(`${ct2}/self_attention/layer_norm`, `${hf}.self_attn_layer_norm`);
-    selfAttention(`${ct2}/self_attention`, `${hf}.self_attn`);
-    ffn(`${ct2}/ffn`, hf, dims.encoderFfnDim);
+  // Every declared tensor, in transformers' state-dict order; each CTranslate2 variable is
+  // checked once, however many tensors (fused q|k|v) it feeds.
+  const checked = new Map<string, { name: string; scale: string | undefined } | undefined>();
+  for (const decl of declareParameters(dims)) {
+    const at = ct2Location(decl);
+    const rows = decl.shape[0] ?? 1;
+    if (!checked.has(at.variable))
+      checked.set(at.variable, variable(at.variable, [at.blocks * rows, ...decl.shape.slice(1)]));
+    const v = checked.get(at.variable);
+    if (v)
+      tensors.push({
+        name: decl.name,
+        shape: [...decl.shape],
+        variable: v.name,
+        rows: [at.block * rows, (at.block + 1) * rows],
+        scale: v.scale,
+      });
   }
-  layerNorm('encoder/layer_norm', 'model.encoder.layer_norm');
-  whole('decoder/embeddings/weight', 'model.decoder.embed_tokens.weight', [vocabSize, d]);
-  whole('decoder/position_encodings/encodings', 'model.decoder.embed_positions.weight', [
-    dims.maxTargetPositions,
-    d,
-  ]);
-  for (let i = 0; i < dims.decoderLayers; i++) {
-    const ct2 = `decoder/layer_${i}`;
-    const hf = `model.decoder.layers.${i}`;
-    layerNorm(`${ct2}/self_attention/layer_norm`, `${hf}.self_attn_layer_norm`);
-    selfAttention(`${ct2}/self_attention`, `${hf}.self_attn`);
-    layerNorm(`${ct2}/attention/layer_norm`, `${hf}.encoder_attn_layer_norm`);
-    crossAttention(`${ct2}/attention`, `${hf}.encoder_attn`);
-    ffn(`${ct2}/ffn`, hf, dims.decoderFfnDim);
-  }
-  layerNorm('decoder/layer_norm', 'model.decoder.layer_norm');
   const projection = lookup('decoder/projection/weight');
   const tied = !projection || projection.name === embed.name;
-  if (!tied) whole('decoder/projection/weight', 'proj_out.weight', [vocabSize, d]);
+  if (!tied) {
+    const v = variable('decoder/projection/weight', [vocabSize, dModel]);
+    if (v)
+      tensors.push({
+        name: PROJ_OUT,
+        shape: [vocabSize, dModel],
+        variable: v.name,
+        rows: [0, vocabSize],
+        scale: v.scale,
+      });
+  }
 
   // Graph options: each must have Whisper's value (or be absent).
   const flag = (name: string, expected: number, meaning: string): void => {
