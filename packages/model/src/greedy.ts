@@ -1,6 +1,7 @@
 // A minimal greedy loop: the reference behaviour the parity tests check. Full generation
 // (processors, beams, sampling, timestamps) lives in the `distil-whisper` package.
-import type { EncoderOutput, WhisperModel } from './model';
+import type { EncoderOutput } from './encoder-output';
+import type { WhisperModel } from './model';
 
 /** Options of {@link greedyDecode}. */
 export interface GreedyDecodeOptions {

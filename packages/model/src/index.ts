@@ -8,16 +8,13 @@
  * {@link WhisperModel.decode}: see {@link generate} and {@link whisperGenerationModel}.
  * @packageDocumentation
  */
-export { WhisperModel, EncoderOutput, DecoderState } from './model';
-export type {
-  LoadOptions,
-  ModelOptions,
-  ActivationDtype,
-  DecoderStateOptions,
-  DecodeOptions,
-  DecoderOutput,
-  CrossAttentionWeights,
-} from './model';
+export { WhisperModel } from './model';
+export { EncoderOutput } from './encoder-output';
+export { DecoderState } from './decoder-state';
+export type { DecoderStateOptions } from './decoder-state';
+export type { LoadOptions, ModelOptions, ActivationDtype } from './activation-dtype';
+export type { DecodeOptions, DecoderOutput } from './graph/decoder';
+export type { CrossAttentionWeights } from './graph/cross-attention';
 export { greedyDecode } from './greedy';
 export type { GreedyDecodeOptions } from './greedy';
 export { parseWhisperConfig, whisperConfigToJson, headDims } from './config';

@@ -1,5 +1,6 @@
 // Binds WhisperModel's decoder (KV-cached DecoderState) to the GenerationModel interface.
-import type { EncoderOutput, WhisperModel } from '../model';
+import type { EncoderOutput } from '../encoder-output';
+import type { WhisperModel } from '../model';
 import type { DecoderSession, GenerationModel } from './types';
 
 /**
