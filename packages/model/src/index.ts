@@ -15,8 +15,6 @@ export type { DecoderStateOptions } from './decoder-state';
 export type { LoadOptions, ModelOptions, ActivationDtype } from './activation-dtype';
 export type { DecodeOptions, DecoderOutput } from './graph/decoder';
 export type { CrossAttentionWeights } from './graph/cross-attention';
-export { greedyDecode } from './greedy';
-export type { GreedyDecodeOptions } from './greedy';
 export { parseWhisperConfig, whisperConfigToJson, headDims } from './config';
 export type { WhisperConfig } from './config';
 export {

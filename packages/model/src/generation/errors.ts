@@ -28,3 +28,9 @@ export class GenerationError extends Error {
     this.code = code;
   }
 }
+
+/** Throws {@link GenerationError} `ABORTED` when `signal` has fired (checked between steps). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted)
+    throw new GenerationError('ABORTED', 'generation was aborted', { cause: signal.reason });
+}

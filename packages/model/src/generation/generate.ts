@@ -8,9 +8,11 @@ import { softmax } from './math';
 import { planPrefix, type WhisperTaskName } from './prefix';
 import { needsFallback, tokenCompressionRatio, type FallbackThresholds } from './quality';
 import { SeededRandom } from './rng';
-import { beamSearch, sampleSearch, type SearchOutput } from './search';
+import { beamSearch } from './beam-search';
 import { splitSegments, type TimedSegment } from './segments';
-import type { DecoderSession, GenerationModel } from './types';
+import { choiceForTemperature } from './token-choice';
+import { tokenSearch } from './token-loop';
+import type { DecoderSession, GenerationModel, SearchOutput } from './types';
 
 /** Options of {@link generate}; unset values come from the generation config, then transformers' defaults. */
 export interface GenerateOptions {
@@ -343,12 +345,12 @@ export async function generate(
           earlyStopping: r.earlyStopping,
         });
       } else {
-        outs = await sampleSearch(session, copyRows(first), {
-          ...common,
-          temperature,
-          topK: r.topK,
-          rng,
-        });
+        outs = await tokenSearch(
+          session,
+          copyRows(first),
+          common,
+          choiceForTemperature(temperature, r.topK, rng),
+        );
       }
       return outs.map((out, i) => ({ out, noSpeechProb: noSpeech[i] as number }));
     } finally {

@@ -26,14 +26,11 @@ export {
   type ProcessorSettings,
   type TimestampRuleIds,
 } from './logits-processors';
-export {
-  beamSearch,
-  sampleSearch,
-  type BeamSettings,
-  type SampleSettings,
-  type SearchOutput,
-  type SearchSettings,
-} from './search';
+export { beamSearch, type BeamSettings } from './beam-search';
+export type { SearchOutput, SearchSettings } from './types';
+export { tokenSearch } from './token-loop';
+export { argmaxChoice, samplingChoice, type TokenChoice, type TokenPick } from './token-choice';
+export { greedyDecode, type GreedyDecodeOptions } from './greedy-decode';
 export {
   needsFallback,
   tokenCompressionRatio,

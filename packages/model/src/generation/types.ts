@@ -1,7 +1,9 @@
 /**
- * The small surface generation needs from a Whisper decoder. The model's graph implements it;
- * tests implement it with hand-made logits, so every search rule is testable without weights.
+ * The small surface generation needs from a Whisper decoder (the model's graph implements it;
+ * tests implement it with hand-made logits, so every search rule is testable without weights),
+ * and what every search takes and returns.
  */
+import type { ProcessorSettings } from './logits-processors';
 
 /** One decoding pass over a set of rows, each with its own self-attention cache. */
 export interface DecoderSession {
@@ -33,4 +35,30 @@ export interface GenerationModel {
    * window `audioIndex[r]`.
    */
   startSession(audioIndex: readonly number[]): DecoderSession | Promise<DecoderSession>;
+}
+
+/** One finished row of a search. */
+export interface SearchOutput {
+  /** Generated tokens, the final `<|endoftext|>` included when one was produced. */
+  tokens: number[];
+  /**
+   * Per generated token, its log-probability under the processed (and, when sampling, warped and
+   * re-scaled) distribution of its step: the terms of transformers' average log-probability.
+   */
+  logprobs: number[];
+  /** Length-penalised beam score (beam search only). */
+  score?: number;
+}
+
+/** Settings shared by every search. */
+export interface SearchSettings {
+  processors: ProcessorSettings;
+  eosTokenId: number;
+  /** Longest total sequence (prefix + generated), transformers' `max_length`. */
+  maxLength: number;
+  /** Prefix length (prompt + forced tokens) of every row. */
+  prefixLength: number;
+  signal?: AbortSignal | undefined;
+  /** Called after every step with the number of tokens generated so far (longest row). */
+  onStep?: ((generated: number) => void) | undefined;
 }

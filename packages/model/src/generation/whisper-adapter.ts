@@ -1,7 +1,33 @@
 // Binds WhisperModel's decoder (KV-cached DecoderState) to the GenerationModel interface.
 import type { EncoderOutput } from '../encoder-output';
 import type { WhisperModel } from '../model';
-import type { DecoderSession, GenerationModel } from './types';
+import type { SyncDecoderSession } from './token-loop';
+import type { GenerationModel } from './types';
+
+/**
+ * A synchronous decoder session over encoded windows: one row per entry of `audioIndex`, row `r`
+ * cross-attending to window `audioIndex[r]`. Returned logit rows are views of one buffer per call.
+ */
+export function whisperSession(
+  model: WhisperModel,
+  encoderOutput: EncoderOutput,
+  audioIndex: readonly number[],
+): SyncDecoderSession {
+  const state = model.createDecoderState(encoderOutput, { rows: audioIndex });
+  return {
+    decode(tokens) {
+      const out = model.decode(state, tokens);
+      const v = out.vocabSize;
+      return Array.from({ length: out.batch }, (_, r) => out.logits.subarray(r * v, (r + 1) * v));
+    },
+    reorder(indices) {
+      state.reorder(indices);
+    },
+    dispose() {
+      state.dispose();
+    },
+  };
+}
 
 /**
  * A {@link GenerationModel} over encoded windows of a {@link WhisperModel}. The encoder output
@@ -22,23 +48,6 @@ export function whisperGenerationModel(
     vocabSize: model.vocabSize,
     maxTargetPositions: model.config.maxTargetPositions,
     batchSize: encoderOutput.batch,
-    startSession(audioIndex: readonly number[]): DecoderSession {
-      const state = model.createDecoderState(encoderOutput, { rows: audioIndex });
-      return {
-        decode(tokens) {
-          const out = model.decode(state, tokens);
-          const v = out.vocabSize;
-          return Array.from({ length: out.batch }, (_, r) =>
-            out.logits.subarray(r * v, (r + 1) * v),
-          );
-        },
-        reorder(indices) {
-          state.reorder(indices);
-        },
-        dispose() {
-          state.dispose();
-        },
-      };
-    },
+    startSession: (audioIndex) => whisperSession(model, encoderOutput, audioIndex),
   };
 }

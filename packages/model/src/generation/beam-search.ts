@@ -1,110 +1,9 @@
-// Token search over a decoder session: greedy / multinomial sampling (transformers' `_sample`) and
-// beam search (transformers' vectorised `_beam_search`), with Whisper's processors applied per step.
-import { GenerationError } from './errors';
-import { processLogits, warpForSampling, type ProcessorSettings } from './logits-processors';
-import { argmax, logSumExp, logSoftmax, topK } from './math';
-import { sampleIndex, SeededRandom } from './rng';
-import type { DecoderSession } from './types';
-import { softmax } from './math';
-
-/** One finished row of a search. */
-export interface SearchOutput {
-  /** Generated tokens, the final `<|endoftext|>` included when one was produced. */
-  tokens: number[];
-  /**
-   * Per generated token, its log-probability under the processed (and, when sampling, warped and
-   * re-scaled) distribution of its step: the terms of transformers' average log-probability.
-   */
-  logprobs: number[];
-  /** Length-penalised beam score (beam search only). */
-  score?: number;
-}
-
-/** Settings shared by every search. */
-export interface SearchSettings {
-  processors: ProcessorSettings;
-  eosTokenId: number;
-  /** Longest total sequence (prefix + generated), transformers' `max_length`. */
-  maxLength: number;
-  /** Prefix length (prompt + forced tokens) of every row. */
-  prefixLength: number;
-  signal?: AbortSignal | undefined;
-  /** Called after every step with the number of tokens generated so far (longest row). */
-  onStep?: ((generated: number) => void) | undefined;
-}
-
-/** Greedy (temperature 0) or sampling settings. */
-export interface SampleSettings extends SearchSettings {
-  /** 0 = greedy (argmax). */
-  temperature: number;
-  /** Top-k filter when sampling (transformers' default 50; 0 disables). */
-  topK: number;
-  rng: SeededRandom;
-}
-
-function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted)
-    throw new GenerationError('ABORTED', 'generation was aborted', { cause: signal.reason });
-}
-
-/**
- * Greedy decoding or multinomial sampling, one token per row per step until end of text or
- * `maxLength`. Finished rows are dropped from the session so batches shrink as rows end.
- *
- * @param firstLogits the logits after each row's prefix (one per session row)
- */
-export async function sampleSearch(
-  session: DecoderSession,
-  firstLogits: Float32Array[],
-  s: SampleSettings,
-): Promise<SearchOutput[]> {
-  const rows = firstLogits.length;
-  const out: SearchOutput[] = Array.from({ length: rows }, () => ({ tokens: [], logprobs: [] }));
-  let active = Array.from({ length: rows }, (_, i) => i);
-  let logits = firstLogits;
-  const sampling = s.temperature > 0;
-  for (let step = 0; active.length > 0; step++) {
-    checkAbort(s.signal);
-    const next: number[] = [];
-    const keep: number[] = [];
-    active.forEach((rowId, r) => {
-      const row = logits[r] as Float32Array;
-      const o = out[rowId] as SearchOutput;
-      processLogits(row, o.tokens, s.processors);
-      let token: number;
-      let lp: number;
-      if (sampling) {
-        warpForSampling(row, s.temperature, s.topK);
-        token = sampleIndex(softmax(row), s.rng);
-        // transformers scores the warped row multiplied back by the temperature.
-        const t = s.temperature;
-        let m = -Infinity;
-        for (let i = 0; i < row.length; i++) m = Math.max(m, (row[i] as number) * t);
-        let sum = 0;
-        for (let i = 0; i < row.length; i++) sum += Math.exp((row[i] as number) * t - m);
-        lp = (row[token] as number) * t - (m + Math.log(sum));
-      } else {
-        token = argmax(row);
-        lp = (row[token] as number) - logSumExp(row);
-      }
-      o.tokens.push(token);
-      o.logprobs.push(lp);
-      const done = token === s.eosTokenId || s.prefixLength + o.tokens.length >= s.maxLength;
-      if (!done) {
-        keep.push(r);
-        next.push(token);
-      }
-    });
-    s.onStep?.(step + 1);
-    if (keep.length === 0) break;
-    if (keep.length !== active.length) {
-      await session.reorder(keep);
-      active = keep.map((r) => active[r] as number);
-    }
-    logits = await session.decode(next.map((t) => [t]));
-  }
-  return out;
-}
+// Beam search over a decoder session (transformers' vectorised `_beam_search`), with Whisper's
+// processors applied per step. Greedy decoding and sampling are the token loop (token-loop.ts).
+import { GenerationError, throwIfAborted } from './errors';
+import { processLogits } from './logits-processors';
+import { logSumExp, logSoftmax, topK } from './math';
+import type { DecoderSession, SearchOutput, SearchSettings } from './types';
 
 /** Beam search settings (transformers' defaults: length penalty 1, early stopping false). */
 export interface BeamSettings extends SearchSettings {
@@ -160,7 +59,7 @@ export async function beamSearch(
   let curLen = s.prefixLength;
   let logits = firstLogits;
   for (;;) {
-    checkAbort(s.signal);
+    throwIfAborted(s.signal);
     const reorder: number[] = [];
     const nextTokens: number[] = [];
     let allHitStop = true;
