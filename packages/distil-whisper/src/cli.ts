@@ -12,6 +12,7 @@ import { formatTranscription, type OutputFormat } from './formats';
 import { registerConvertCommand } from './cli-convert';
 import { registerDistillCommand } from './cli-distill';
 import { registerCreateStudentCommand } from './cli-create-student';
+import { registerPseudoLabelCommand } from './cli-pseudo-label';
 import { createPipeline } from './pipeline';
 import type { TranscribeProgress } from './types';
 
@@ -154,6 +155,7 @@ export function buildProgram(): Command {
   registerConvertCommand(program);
   registerCreateStudentCommand(program);
   registerDistillCommand(program);
+  registerPseudoLabelCommand(program);
   return program;
 }
 

@@ -27,6 +27,11 @@
  * - `INCOMPATIBLE_MODELS`: teacher and student cannot be distilled together (different
  *   vocabularies or widths); the message names both values.
  * - `ABORTED`: the run was cancelled through its AbortSignal; checkpoints already written stay.
+ * - `LABELS_MISMATCH`: a pseudo-label output exists but another job wrote it (teacher, manifest,
+ *   shard or an option differs, or its `<out>.meta.json` is missing); rerun with that job's
+ *   options, choose another output, or pass `force` (`--force`) to start it over.
+ * - `LABELS_CORRUPT`: a complete line of a pseudo-label output is not a record (a torn last
+ *   line is repaired silently); fix or delete that line, or pass `force` to start over.
  */
 export type DistillErrorCode =
   | 'INVALID_ARGUMENT'
@@ -42,7 +47,9 @@ export type DistillErrorCode =
   | 'CHECKPOINT_INVALID'
   | 'RESUME_MISMATCH'
   | 'INCOMPATIBLE_MODELS'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'LABELS_MISMATCH'
+  | 'LABELS_CORRUPT';
 
 /**
  * The error class of `@distil-whisper/distill`: a stable {@link DistillErrorCode}, an actionable

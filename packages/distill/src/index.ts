@@ -98,3 +98,21 @@ export { evaluateGreedyWer, werNormalizer } from './train/evaluate.js';
 export type { EvalClip, EvalOptions, EvalResult } from './train/evaluate.js';
 export { distill } from './train/distill.js';
 export type { DistillOptions, DistillProgress, DistillSummary, StepLog } from './train/distill.js';
+
+// Pseudo-labelling (run_pseudo_labelling.py, WAVE2 A2): the teacher's labels appended to a
+// resumable, shardable training manifest, with optional same-speaker packing.
+export { pseudoLabel } from './pseudo-label/pseudo-label.js';
+export type {
+  PseudoLabelOptions,
+  PseudoLabelProblem,
+  PseudoLabelProblemCode,
+  PseudoLabelProgress,
+  PseudoLabelSummary,
+} from './pseudo-label/pseudo-label.js';
+export type { InputProblemCode } from './pseudo-label/input-manifest.js';
+export type { LabelRecord } from './pseudo-label/output-file.js';
+export { parseShard, shardLineRange } from './pseudo-label/shard.js';
+export type { Shard } from './pseudo-label/shard.js';
+export { labelIds, previousTextPrompt, timestampPosition } from './pseudo-label/label-ids.js';
+export { metaPath as pseudoLabelMetaPath } from './pseudo-label/run-meta.js';
+export type { LabelsMeta } from './pseudo-label/run-meta.js';
