@@ -13,6 +13,7 @@ import { registerConvertCommand } from './cli-convert';
 import { registerDistillCommand } from './cli-distill';
 import { registerCreateStudentCommand } from './cli-create-student';
 import { registerPseudoLabelCommand } from './cli-pseudo-label';
+import { registerFilterCommand } from './cli-filter';
 import { createPipeline } from './pipeline';
 import type { TranscribeProgress } from './types';
 
@@ -156,6 +157,7 @@ export function buildProgram(): Command {
   registerCreateStudentCommand(program);
   registerDistillCommand(program);
   registerPseudoLabelCommand(program);
+  registerFilterCommand(program);
   return program;
 }
 

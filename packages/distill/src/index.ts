@@ -116,3 +116,31 @@ export type { Shard } from './pseudo-label/shard.js';
 export { labelIds, previousTextPrompt, timestampPosition } from './pseudo-label/label-ids.js';
 export { metaPath as pseudoLabelMetaPath } from './pseudo-label/run-meta.js';
 export type { LabelsMeta } from './pseudo-label/run-meta.js';
+
+// The WER filter (WAVE2 A3): keep a pseudo-label iff its WER against the ground truth is below λ.
+export {
+  filterByWer,
+  isAllUpperCase,
+  labelWithoutSpecialTokens,
+  werFilterNormalizer,
+  werGroupStats,
+  werThresholdSweep,
+  WER_SWEEP_THRESHOLDS,
+} from './filter/wer-filter.js';
+export type {
+  FilterByWerOptions,
+  WerDropReason,
+  WerFilterExample,
+  WerFilterNormalizer,
+  WerFilterResult,
+  WerGroupStats,
+  WerSweepRow,
+  WerVerdict,
+} from './filter/wer-filter.js';
+export { filterManifest, formatWerFilterTable, formatWerSweep } from './filter/filter-manifest.js';
+export type {
+  FilterLineProblem,
+  FilterManifestExample,
+  FilterManifestOptions,
+  FilterManifestSummary,
+} from './filter/filter-manifest.js';
