@@ -37,6 +37,8 @@ export type TensorSpec = Map<string, number[]>;
  * Names and shapes of the tensors a checkpoint of this config holds, exactly as transformers
  * names them (the parameter declaration, {@link declareParameters}, as a map).
  * `proj_out.weight` is not listed: it is optional (tied to `embed_tokens`).
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
  */
 export function expectedTensors(
   config: WhisperConfig,
@@ -48,6 +50,8 @@ export function expectedTensors(
 /**
  * Compares the tensors a checkpoint holds with those its config implies. Returns every
  * missing, unexpected and mis-shaped tensor (empty when all is well).
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
  */
 export function tensorProblems(
   config: WhisperConfig,
@@ -70,7 +74,11 @@ export function tensorProblems(
   return problems;
 }
 
-/** Decides whether a state dict is transformers' WhisperForCausalLM (decoder only). */
+/**
+ * Decides whether a state dict is transformers' WhisperForCausalLM (decoder only).
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
+ */
 export function checkpointKind(config: WhisperConfig, names: Iterable<string>): CheckpointKind {
   if (config.architectures.includes('WhisperForCausalLM')) return 'decoder-only';
   let encoder = false;

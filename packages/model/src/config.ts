@@ -340,11 +340,3 @@ export function whisperConfigToJson(config: WhisperConfig): Record<string, unkno
     out.is_encoder_decoder = !config.architectures.includes('WhisperForCausalLM');
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
-
-/** Head size of the encoder / decoder attention (`dModel / heads`). */
-export function headDims(config: WhisperConfig): { encoder: number; decoder: number } {
-  return {
-    encoder: config.dModel / config.encoderAttentionHeads,
-    decoder: config.dModel / config.decoderAttentionHeads,
-  };
-}

@@ -61,6 +61,8 @@ export type CheckpointKind = 'encoder-decoder' | 'decoder-only';
 /**
  * Name of the optional untied output projection. Not declared: Whisper ties it to
  * `model.decoder.embed_tokens.weight`, and checkpoints hold it only when untied.
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
  */
 export const PROJ_OUT = 'proj_out.weight';
 

@@ -27,7 +27,11 @@ const SAFETENSORS_DTYPE_SIZES: Record<string, number> = {
   U64: 8,
 };
 
-/** safetensors dtype names this package can load into native tensors. */
+/**
+ * safetensors dtype names this package can load into native tensors.
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
+ */
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I8';
 
 const TO_NATIVE: Record<SafetensorsDType, DType> = {
@@ -229,6 +233,8 @@ export function readHeaderFromFd(fd: number, path: string): SafetensorsHeader {
  * const header = readSafetensorsHeader('model.safetensors');
  * for (const t of header.tensors.values()) console.log(t.name, t.dtype, t.shape);
  * ```
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
  */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
   const fd = openForRead(path);
@@ -270,6 +276,8 @@ export interface ReadTensorOptions {
  * @param fd an open descriptor of `header.path`
  * @throws {@link CheckpointError} `SAFETENSORS_INVALID` for a dtype that cannot be loaded or a
  *   file truncated since its header was read.
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
  */
 export function readSafetensorsTensor(
   fd: number,
@@ -339,6 +347,8 @@ export function safetensorsDTypeSize(dtype: string): number | undefined {
 /**
  * A tensor to write: either a native tensor (written as stored) or a producer of raw
  * little-endian bytes (called with a `sink` to stream arbitrarily large data).
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
  */
 export type SafetensorsSource =
   | { name: string; tensor: Tensor }
@@ -360,6 +370,8 @@ export type SafetensorsSource =
  * ```ts
  * writeSafetensors('out.safetensors', [{ name: 'w', tensor: Tensor.from(new Float32Array(6), [2, 3]) }]);
  * ```
+ *
+ * @internal Exported for @distil-whisper/distill; not part of the public API.
  */
 export function writeSafetensors(
   path: string,

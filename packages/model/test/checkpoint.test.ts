@@ -8,15 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   createRandomCheckpoint,
   expectedTensors,
-  LANGUAGE_CODES,
   loadCheckpoint,
   PRESETS,
   readSafetensorsHeader,
-  specialTokenLayout,
   WhisperModel,
   writeSafetensors,
   type PresetName,
 } from '../src/index';
+import { LANGUAGE_CODES, specialTokenLayout } from '../src/presets';
 import { hasReference, referencePath } from '../../../test-support/reference';
 import { features, maxAbsDiff, smallCheckpoint, tempDir } from './helpers';
 

@@ -1,36 +1,71 @@
-// The public surface, checked at the type level (tsc) and for presence at run time.
+// The public surface, checked at the type level (tsc) and at run time: exactly these values are
+// exported, so an internal helper cannot leak into the API unnoticed.
 import { describe, expectTypeOf, it, expect } from 'vitest';
 
 import * as api from '../src/index';
 import type {
   CheckpointErrorCode,
+  DecoderForwardResult,
   DecoderOutput,
   DecodeOptions,
   EncoderOutput,
+  GenerateOptions,
+  GenerationResult,
+  TimedSegment,
   WhisperConfig,
   WhisperGenerationConfig,
 } from '../src/index';
 
+/** Public runtime exports, by area (types are checked below). */
+const PUBLIC = {
+  model: ['WhisperModel', 'EncoderOutput', 'DecoderState'],
+  checkpoints: [
+    'loadCheckpoint',
+    'saveCheckpoint',
+    'readCheckpointConfigs',
+    'readCheckpointHeaders',
+    'TOKENIZER_FILES',
+  ],
+  configs: [
+    'parseWhisperConfig',
+    'whisperConfigToJson',
+    'parseGenerationConfig',
+    'generationConfigToJson',
+    'generationConfigFromModelConfig',
+  ],
+  generation: ['generate', 'detectLanguage', 'whisperGenerationModel', 'greedyDecode'],
+  random: ['createRandomCheckpoint', 'PRESETS'],
+  ct2: ['convertCt2ToHf'],
+  writing: ['writeFileAtomic', 'writeDirectoryAtomic', 'assertOutputOutside'],
+  errors: ['CheckpointError', 'ModelError', 'WriteError', 'GenerationError', 'Ct2Error'],
+  training: [
+    'declareParameters',
+    'decaysWeight',
+    'ParameterStore',
+    'TrainableDecoder',
+    'teacherLogits',
+    'trainableDecoderParameters',
+    'DecoderActivations',
+  ],
+};
+
+/** Exported for @distil-whisper/distill only (`@internal`). */
+const INTERNAL = [
+  'expectedTensors',
+  'tensorProblems',
+  'checkpointKind',
+  'PROJ_OUT',
+  'readSafetensorsHeader',
+  'readSafetensorsTensor',
+  'writeSafetensors',
+];
+
 describe('public API', () => {
-  it('exports the documented entry points', () => {
-    for (const name of [
-      'WhisperModel',
-      'EncoderOutput',
-      'DecoderState',
-      'greedyDecode',
-      'loadCheckpoint',
-      'saveCheckpoint',
-      'createRandomCheckpoint',
-      'readSafetensorsHeader',
-      'writeSafetensors',
-      'parseWhisperConfig',
-      'parseGenerationConfig',
-      'CheckpointError',
-      'ModelError',
-      'PRESETS',
-    ])
-      expect(api).toHaveProperty(name);
+  it('exports exactly the documented values (and the internal ones distill needs)', () => {
+    const expected = [...Object.values(PUBLIC).flat(), ...INTERNAL].sort();
+    expect(Object.keys(api).sort()).toEqual(expected);
   });
+
   it('has the documented types', () => {
     expectTypeOf(api.WhisperModel.load).returns.toEqualTypeOf<api.WhisperModel>();
     expectTypeOf<api.WhisperModel['encode']>().returns.toEqualTypeOf<EncoderOutput>();
@@ -48,5 +83,11 @@ describe('public API', () => {
     expectTypeOf<WhisperGenerationConfig['langToId']>().toEqualTypeOf<Record<string, number>>();
     expectTypeOf<api.CheckpointError['code']>().toEqualTypeOf<CheckpointErrorCode>();
     expectTypeOf(api.createRandomCheckpoint).returns.toEqualTypeOf<api.RandomCheckpoint>();
+    expectTypeOf(api.generate).returns.toEqualTypeOf<Promise<GenerationResult[]>>();
+    expectTypeOf(api.generate).parameter(2).toEqualTypeOf<GenerateOptions | undefined>();
+    expectTypeOf<GenerationResult['segments']>().toEqualTypeOf<TimedSegment[]>();
+    expectTypeOf(api.greedyDecode).returns.toEqualTypeOf<number[]>();
+    expectTypeOf<api.TrainableDecoder['forward']>().returns.toEqualTypeOf<DecoderForwardResult>();
+    expectTypeOf(api.declareParameters).returns.toEqualTypeOf<api.ParameterDecl[]>();
   });
 });

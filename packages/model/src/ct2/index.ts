@@ -2,8 +2,8 @@
  * CTranslate2 Whisper model directories (faster-whisper's format): a model.bin reader/writer,
  * the mapping of its variables onto transformers' Whisper tensors (fused projections split,
  * int8 / int16 dequantised), in-memory loading for {@link WhisperModel}, and conversion to a
- * Hugging Face checkpoint directory.
- * @packageDocumentation
+ * Hugging Face checkpoint directory. Every piece, for the package's tests; the package entry
+ * point (src/index.ts) makes only the conversion public.
  */
 export { Ct2Error } from './errors';
 export type { Ct2ErrorCode } from './errors';

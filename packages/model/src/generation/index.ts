@@ -1,6 +1,7 @@
 /**
  * Whisper generation with transformers' semantics, over any decoder that implements
- * {@link GenerationModel}. Re-exported from the package entry point.
+ * {@link GenerationModel}: every piece, for the package's tests. The package entry point
+ * (src/index.ts) chooses which of these are public.
  */
 export type { DecoderSession, GenerationModel } from './types';
 export { GenerationError, type GenerationErrorCode } from './errors';
