@@ -102,13 +102,13 @@ export type { DistillOptions, DistillProgress, DistillSummary, StepLog } from '.
 // Pseudo-labelling (run_pseudo_labelling.py, WAVE2 A2): the teacher's labels appended to a
 // resumable, shardable training manifest, with optional same-speaker packing.
 export { pseudoLabel } from './pseudo-label/pseudo-label.js';
+export type { PseudoLabelOptions } from './pseudo-label/options.js';
 export type {
-  PseudoLabelOptions,
   PseudoLabelProblem,
   PseudoLabelProblemCode,
   PseudoLabelProgress,
   PseudoLabelSummary,
-} from './pseudo-label/pseudo-label.js';
+} from './pseudo-label/summary.js';
 export type { InputProblemCode } from './pseudo-label/input-manifest.js';
 export type { LabelRecord } from './pseudo-label/output-file.js';
 export { parseShard, shardLineRange } from './pseudo-label/shard.js';
