@@ -252,10 +252,21 @@ interface Attempt {
  * Generates the transcription of every encoded window of `model` (one result per window), with
  * the semantics of transformers' `WhisperForConditionalGeneration.generate` for short-form audio.
  *
+ * Options, defaults and their transformers names, the result fields and the limits (one window
+ * of ≤ 30 s per item) are listed in the package README.
+ *
  * @example
  * ```ts
- * const [result] = await generate(model.encode(features), model.generationConfig, { language: 'en', numBeams: 3 });
- * console.log(tokenizer.decode(result.tokens, { skipSpecialTokens: true }));
+ * const enc = model.encode(features, 1); // log-mel [1, numMelBins, 3000]
+ * try {
+ *   const [result] = await generate(whisperGenerationModel(model, enc), model.generationConfig, {
+ *     language: 'en',
+ *     numBeams: 3,
+ *   });
+ *   console.log(tokenizer.decode(result!.tokens, { skipSpecialTokens: true }));
+ * } finally {
+ *   enc.dispose();
+ * }
  * ```
  */
 export async function generate(
