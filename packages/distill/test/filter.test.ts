@@ -3,7 +3,7 @@
 // kept / dropped / all, the λ sweep, and the file-level filter that copies kept lines unchanged.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { spellingMapFromObject } from '@distil-whisper/metrics';
 
 import {
@@ -99,6 +99,15 @@ describe('filterByWer', () => {
     });
     expect(de.normalizer).toBe('basic');
     expect(de.kept).toHaveLength(1);
+  });
+
+  it("keeps the caller's example type in its verdicts", () => {
+    const r = filterByWer([{ label: 'x', reference: 'x', line: 3 }]);
+    expectTypeOf(r.kept[0]!.example.line).toEqualTypeOf<number>();
+    expectTypeOf(r.verdicts[0]!.reason).toEqualTypeOf<
+      'kept' | 'no-label' | 'no-reference' | 'empty-reference' | 'upper-case' | 'above-threshold'
+    >();
+    expect(r.kept[0]!.example.line).toBe(3);
   });
 
   it('rejects a negative or non-finite λ', () => {

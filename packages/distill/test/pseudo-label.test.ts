@@ -6,7 +6,7 @@
 // once. A gated suite labels jfk.wav with real Whisper base (DW_TEST_MODEL_DIR).
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { loadAudio } from '@distil-whisper/audio';
 import { createRandomCheckpoint } from '@distil-whisper/model';
 import { WhisperTokenizer } from '@distil-whisper/tokenizer';
@@ -25,6 +25,7 @@ import {
   targetLayout,
   type LabelRecord,
   type PseudoLabelOptions,
+  type PseudoLabelSummary,
 } from '../src';
 import { Packer } from '../src/pseudo-label/packer';
 import { floatWav } from '../src/pseudo-label/wav-file';
@@ -406,6 +407,14 @@ describe('pseudoLabel', () => {
       options(m, 'shard-0.jsonl', { shard: { index: 1, count: 3 }, concatenateAudio: true }),
     ).catch((e: unknown) => e);
     expect((err as DistillError).code).toBe('LABELS_MISMATCH');
+  });
+
+  it('has typed options and summary', () => {
+    expectTypeOf(pseudoLabel).returns.toEqualTypeOf<Promise<PseudoLabelSummary>>();
+    expectTypeOf<PseudoLabelOptions['task']>().toEqualTypeOf<
+      'transcribe' | 'translate' | undefined
+    >();
+    expectTypeOf<PseudoLabelSummary['problems'][number]['code']>().toMatchTypeOf<string>();
   });
 
   it('validates its options', async () => {

@@ -14,9 +14,9 @@ import { DistillError } from '../errors.js';
 /** What {@link filterByWer} reads from an example. */
 export interface WerFilterExample {
   /** The pseudo-label as stored (special tokens inside the string are ignored). */
-  readonly label: string | null | undefined;
+  readonly label?: string | null;
   /** The ground-truth transcript. */
-  readonly reference: string | null | undefined;
+  readonly reference?: string | null;
 }
 
 /**
