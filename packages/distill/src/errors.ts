@@ -11,8 +11,9 @@
  * - `NO_USABLE_EXAMPLES`: every example was dropped by the target-length filters.
  * - `CACHE_IO`: the encoder-state cache directory cannot be created or written (a read problem is
  *   never an error: the entry is recomputed).
- * - `TEACHER_UNSUPPORTED`: the teacher cannot seed a student (a decoder-only WhisperForCausalLM
- *   checkpoint has no encoder); pass the WhisperForConditionalGeneration checkpoint.
+ * - `TEACHER_UNSUPPORTED`: the teacher cannot seed a student or label audio (a decoder-only
+ *   WhisperForCausalLM checkpoint has no encoder); pass the WhisperForConditionalGeneration
+ *   checkpoint.
  * - `LAYERS_INVALID`: a student layer count or layer-id list is impossible for the teacher (more
  *   layers than it has, ids out of range, repeated, or not one per layer); `problems` lists each.
  * - `NO_LABEL_TOKENS`: a batch has no scored label token (every label is −100); the collator

@@ -427,6 +427,11 @@ describe('pseudoLabel', () => {
     await expect(pseudoLabel(options(basic, 'x.jsonl', { maxLabelLength: 4 }))).rejects.toThrow(
       /no room after the 4-token prefix/,
     );
+    const causal = join(tmp.dir, 'causal');
+    createRandomCheckpoint({ outDir: causal, dims: DIMS, decoderOnly: true });
+    await expect(
+      pseudoLabel({ ...options(basic, 'x.jsonl'), teacher: causal }),
+    ).rejects.toMatchObject({ code: 'TEACHER_UNSUPPORTED' });
     await expect(pseudoLabel({ ...options(basic, 'x.jsonl'), out: basic })).rejects.toThrow(
       /must differ/,
     );

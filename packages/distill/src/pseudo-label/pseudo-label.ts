@@ -108,6 +108,11 @@ export async function pseudoLabel(options: PseudoLabelOptions): Promise<PseudoLa
   });
   let output: LabelsOutput | undefined;
   try {
+    const positions = teacher.model.config.maxTargetPositions;
+    if (r.maxLabelLength > positions)
+      throw invalid(
+        `maxLabelLength ${r.maxLabelLength} exceeds the teacher's ${positions} decoder positions`,
+      );
     const prefixLength = labelPrefixLength(teacher, r.timestamps);
     if (r.maxLabelLength <= prefixLength)
       throw invalid(

@@ -51,6 +51,12 @@ export async function loadTeacher(
     ...(options.activationDtype ? { activationDtype: options.activationDtype } : {}),
   });
   try {
+    if (model.kind === 'decoder-only')
+      throw new DistillError(
+        'TEACHER_UNSUPPORTED',
+        `${dir} is a decoder-only (WhisperForCausalLM) checkpoint without an encoder; label with the full WhisperForConditionalGeneration teacher`,
+        { path: dir },
+      );
     const tokenizer = await WhisperTokenizer.fromPretrained(dir);
     const extractor = existsSync(join(dir, 'preprocessor_config.json'))
       ? await WhisperFeatureExtractor.fromPretrained(dir)
