@@ -415,9 +415,11 @@ export async function distill(options: DistillOptions): Promise<DistillSummary> 
     const tokenizer = await WhisperTokenizer.fromPretrained(side);
     const extractor = await WhisperFeatureExtractor.fromPretrained(side);
 
+    // The user's own manifest: pseudo-labels often point back at the audio they were made from.
     const manifest = await readTrainingManifest(options.trainManifest, {
       tokenizer,
       language: r.language,
+      allowAudioOutsideRoot: true,
     });
     const layout = targetLayout(tokenizer);
     const prepared = prepareTrainingExamples(manifest.examples, {
