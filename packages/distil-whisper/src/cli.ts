@@ -11,6 +11,7 @@ import {
 import { formatTranscription, type OutputFormat } from './formats';
 import { registerConvertCommand } from './cli-convert';
 import { registerDistillCommand } from './cli-distill';
+import { registerStudentCommands } from './cli-students';
 import { registerCreateStudentCommand } from './cli-create-student';
 import { registerPseudoLabelCommand } from './cli-pseudo-label';
 import { registerFilterCommand } from './cli-filter';
@@ -156,6 +157,7 @@ export function buildProgram(): Command {
   registerConvertCommand(program);
   registerCreateStudentCommand(program);
   registerDistillCommand(program);
+  registerStudentCommands(program);
   registerPseudoLabelCommand(program);
   registerFilterCommand(program);
   return program;

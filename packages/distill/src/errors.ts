@@ -33,6 +33,10 @@
  *   options, choose another output, or pass `force` (`--force`) to start it over.
  * - `LABELS_CORRUPT`: a complete line of a pseudo-label output is not a record (a torn last
  *   line is repaired silently); fix or delete that line, or pass `force` to start over.
+ * - `TEACHER_MISMATCH`: assembling a shipped student: the teacher directory is not the one it was
+ *   distilled from (tensors missing or with other bytes); `problems` names each — fetch the right
+ *   teacher.
+ * - `STUDENT_DELTA_INVALID`: a student delta directory is unreadable or inconsistent.
  */
 export type DistillErrorCode =
   | 'INVALID_ARGUMENT'
@@ -49,6 +53,8 @@ export type DistillErrorCode =
   | 'RESUME_MISMATCH'
   | 'INCOMPATIBLE_MODELS'
   | 'ABORTED'
+  | 'TEACHER_MISMATCH'
+  | 'STUDENT_DELTA_INVALID'
   | 'LABELS_MISMATCH'
   | 'LABELS_CORRUPT';
 

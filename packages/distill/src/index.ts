@@ -144,3 +144,20 @@ export type {
   FilterManifestOptions,
   FilterManifestSummary,
 } from './filter/filter-manifest.js';
+
+// Shipped students: the difference from the teacher, rebuilt against a fetched teacher.
+export {
+  exportStudentDelta,
+  assembleStudent,
+  readStudentDelta,
+  shippedStudentDir,
+  SHIPPED_STUDENTS,
+  STUDENT_DELTA_FILES,
+} from './student/student-delta.js';
+export type {
+  AssembleStudentOptions,
+  ExportStudentDeltaOptions,
+  ShippedStudentName,
+  StudentDeltaMeta,
+  StudentTensorRecord,
+} from './student/student-delta.js';
