@@ -37,7 +37,8 @@ INSTALL_HINTS = {
 class Voice:
     engine: str
     voice: str
-    #: characters of text per second at rate 1 (planning estimate, measured on this corpus' text)
+    #: characters of text per second at rate 1 after trimming (planning estimate; measured on a
+    #: 2.7 h corpus of this text, so that --hours comes out close)
     cps: float
     #: mean F0 in Hz where the engine takes a pitch target; 0 = pitch control through another
     #: parameter (espeak-ng), None = no pitch control
@@ -55,27 +56,28 @@ FESTIVAL_DIRS = {
 }
 
 VOICES: tuple[Voice, ...] = (
-    Voice("piper", "en_US-joe-medium", 16.0),
-    Voice("hibari", "heart", 13.6),
+    Voice("piper", "en_US-joe-medium", 18.0),
+    Voice("hibari", "heart", 17.1),
     # espeak-ng: English accents x voice variants (the variants change timbre and pitch range).
-    Voice("espeak-ng", "en-us+m3", 17.5, 0),
-    Voice("espeak-ng", "en-us+f2", 17.5, 0),
-    Voice("espeak-ng", "en-us+m7", 17.5, 0),
-    Voice("espeak-ng", "en-gb+f3", 17.5, 0),
-    Voice("espeak-ng", "en-gb-x-rp+m1", 17.5, 0),
-    Voice("espeak-ng", "en-gb-scotland+m2", 17.5, 0),
-    Voice("espeak-ng", "en-gb-x-gbclan+f4", 17.5, 0),
-    Voice("espeak-ng", "en-gb-x-gbcwmd+m5", 17.5, 0),
-    Voice("espeak-ng", "en-029+m4", 17.5, 0),
+    # Rate 1 is 160 words a minute (espeak-ng's default, 175, is hard for Whisper base to follow).
+    Voice("espeak-ng", "en-us+m3", 16.5, 0),
+    Voice("espeak-ng", "en-us+f2", 16.5, 0),
+    Voice("espeak-ng", "en-us+m7", 16.5, 0),
+    Voice("espeak-ng", "en-gb+f3", 16.5, 0),
+    Voice("espeak-ng", "en-gb-x-rp+m1", 16.5, 0),
+    Voice("espeak-ng", "en-gb-scotland+m2", 16.5, 0),
+    Voice("espeak-ng", "en-gb-x-gbclan+f4", 16.5, 0),
+    Voice("espeak-ng", "en-gb-x-gbcwmd+m5", 16.5, 0),
+    Voice("espeak-ng", "en-029+m4", 16.5, 0),
     # flite (Debian build): kal16 is diphone, slt/rms/awb are clustergen voices.
-    Voice("flite", "kal16", 16.7, 95.0),
-    Voice("flite", "slt", 16.7, 170.0),
-    Voice("flite", "rms", 13.7, None),  # rms ignores int_f0_target_mean
-    Voice("flite", "awb", 15.7, 132.0),
+    Voice("flite", "kal16", 18.4, 95.0),
+    Voice("flite", "slt", 17.3, 170.0),
+    Voice("flite", "rms", 14.8, None),  # rms ignores int_f0_target_mean
+    Voice("flite", "awb", 17.1, 132.0),
     # festival
-    Voice("festival", "kal_diphone", 13.6, 105.0),
-    Voice("festival", "ked_diphone", 13.6, 105.0),
-    Voice("festival", "cmu_us_slt_arctic_hts", 14.9, None),  # hts: rate through -r only
+    Voice("festival", "kal_diphone", 15.9, 105.0),
+    Voice("festival", "ked_diphone", 16.2, 105.0),
+    Voice("festival", "cmu_us_slt_arctic_hts", 16.5, None),  # hts: rate through -r only
 )
 
 
@@ -246,7 +248,7 @@ class Synthesizer:
             wav.unlink()
         if v.engine == "espeak-ng":
             p = 50 if pitch is None else int(round(min(95, max(5, 50 + 7 * pitch))))
-            _run(["espeak-ng", "-v", v.voice, "-s", str(int(round(175 * rate))), "-p", str(p), "-w", str(wav), "-f", str(txt)])
+            _run(["espeak-ng", "-v", v.voice, "-s", str(int(round(160 * rate))), "-p", str(p), "-w", str(wav), "-f", str(txt)])
         elif v.engine == "flite":
             cmd = ["flite", "-voice", v.voice, "--setf", f"duration_stretch={1.0 / rate:.4f}"]
             if pitch is not None and v.f0:

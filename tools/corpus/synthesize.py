@@ -58,7 +58,7 @@ CACHE = Path.home() / ".cache" / "distil-whisper" / "corpus"
 PLAN_VERSION = 1
 MAX_SECONDS = 29.5  # the trainer drops clips of 30 s and more
 SHORT_PROB = 0.06  # share of 1-2 s utterances
-DEFAULT_ENGINE_WEIGHTS = "piper=3,hibari=3,flite=2,festival=1.5,espeak-ng=1.5"
+DEFAULT_ENGINE_WEIGHTS = "piper=3,hibari=3,flite=2,festival=1.5,espeak-ng=1"
 DEFAULT_SOURCE_WEIGHTS = "kjv=0.3,factbook=0.4,devil=0.1,templates=0.2"
 DEFAULT_EVAL_VOICES = "espeak-ng:en-029+m4,flite:awb,festival:ked_diphone"
 
@@ -244,8 +244,6 @@ def build_plan(args, voices: list[engines.Voice], docs: dict[str, list[textsrc.D
         n_session += 1
         if args.split == "voice":
             split = "eval" if v.speaker in eval_voices else "train"
-        elif args.split == "random":
-            split = "eval" if rng.random() < args.eval_fraction else "train"
         else:
             split = "train"
         # Sessions of 1-4 minutes; shorter in a small corpus so that every voice gets some.
@@ -288,10 +286,13 @@ def build_plan(args, voices: list[engines.Voice], docs: dict[str, list[textsrc.D
         spoken[v.speaker] += sess_s
         spoken_eng[v.engine] += sess_s
         total += sess_s
-    if args.split == "random" and args.eval_fraction > 0 and n_session >= 4 and not any(i.split == "eval" for i in items):
-        last = items[-1].session  # a tiny corpus still gets an eval set
+    if args.split == "random" and args.eval_fraction > 0 and n_session >= 4:
+        # Whole sessions (so eval text is never in train): --eval-fraction of them, at least one.
+        sessions = sorted({it.session for it in items})
+        k = max(1, round(args.eval_fraction * len(sessions)))
+        held = set(random.Random(f"eval-{args.seed}").sample(sessions, k))
         for it in items:
-            if it.session == last:
+            if it.session in held:
                 it.split = "eval"
     return items
 
