@@ -189,6 +189,13 @@ def take_utterance(stream: TextStream, target_s: float, cps: float, short: bool)
             continue
         if parts and size + 1 + len(nxt) > want:
             break
+        if not parts and len(nxt) > 1.6 * want and len(nxt) > 6.0 * cps:
+            # A sentence far longer than this utterance's length: cut it at clause ends.
+            pieces = _split_long(nxt, max(int(1.2 * want), int(3.0 * cps)))
+            if len(pieces) > 1:
+                stream.pending.popleft()
+                stream.pending.extendleft(reversed(pieces))
+                continue
         parts.append(stream.pending.popleft())
         size += len(nxt) + (1 if size else 0)
         if size >= want:
@@ -197,11 +204,12 @@ def take_utterance(stream: TextStream, target_s: float, cps: float, short: bool)
 
 
 def draw_target(rng: random.Random) -> tuple[float, bool]:
-    """Utterance length in seconds: a few 1-2 s, else log-normal (median 6 s, mean about 7 s),
-    2.5-22 s (the paper's training clips average 7.1 s, at most 30 s)."""
+    """Target utterance length in seconds: a few 1-2 s, else log-normal (median 7 s), 2.5-22 s.
+    Utterances end at sentence or clause ends near the target, so clips (with their silences)
+    average about 7 s, like the paper's training clips (7.1 s, at most 30 s)."""
     if rng.random() < SHORT_PROB:
         return rng.uniform(1.0, 2.2), True
-    return min(22.0, max(2.5, rng.lognormvariate(math.log(6.0), 0.55))), False
+    return min(22.0, max(2.5, rng.lognormvariate(math.log(7.0), 0.55))), False
 
 
 def build_plan(args, voices: list[engines.Voice], docs: dict[str, list[textsrc.Doc]]) -> list[Item]:
