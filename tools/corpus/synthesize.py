@@ -133,25 +133,30 @@ class TextStream:
         self.pending = deque(self.docs[self.doc_i].sentences) if not self.exhausted else deque()
 
 
-def _split_long(piece: str, max_chars: int) -> list[str]:
-    """Splits a piece longer than max_chars at clause ends, and at word boundaries if it must."""
-    out: list[str] = []
-    cur = ""
+def _split_long(piece: str, max_chars: int, allow_words: bool) -> list[str]:
+    """Splits a piece into runs of whole clauses of at most max_chars (a clause longer than that
+    stays whole, or with allow_words is cut at word boundaries). Keeps the reading order."""
+    units: list[str] = []
     for clause in textsrc.split_clauses(piece):
-        if len(clause) > max_chars:
-            words = clause.split()
+        if allow_words and len(clause) > max_chars:
             chunk: list[str] = []
-            for w in words:
+            for w in clause.split():
                 if chunk and len(" ".join(chunk + [w])) > max_chars:
-                    out.append(" ".join(chunk))
+                    units.append(" ".join(chunk))
                     chunk = []
                 chunk.append(w)
-            clause = " ".join(chunk)
-        if cur and len(cur) + 1 + len(clause) > max_chars:
-            out.append(cur)
-            cur = clause
+            if chunk:
+                units.append(" ".join(chunk))
         else:
-            cur = f"{cur} {clause}".strip()
+            units.append(clause)
+    out: list[str] = []
+    cur = ""
+    for u in units:
+        if cur and len(cur) + 1 + len(u) > max_chars:
+            out.append(cur)
+            cur = u
+        else:
+            cur = f"{cur} {u}".strip()
     if cur:
         out.append(cur)
     return [textsrc.clause_text(p) for p in out if p.strip(" ,;:.")]
@@ -185,13 +190,13 @@ def take_utterance(stream: TextStream, target_s: float, cps: float, short: bool)
         nxt = stream.pending[0]
         if len(nxt) > max_chars:
             stream.pending.popleft()
-            stream.pending.extendleft(reversed(_split_long(nxt, max_chars)))
+            stream.pending.extendleft(reversed(_split_long(nxt, max_chars, allow_words=True)))
             continue
         if parts and size + 1 + len(nxt) > want:
             break
         if not parts and len(nxt) > 1.6 * want and len(nxt) > 6.0 * cps:
             # A sentence far longer than this utterance's length: cut it at clause ends.
-            pieces = _split_long(nxt, max(int(1.2 * want), int(3.0 * cps)))
+            pieces = _split_long(nxt, max(int(1.2 * want), int(3.0 * cps)), allow_words=False)
             if len(pieces) > 1:
                 stream.pending.popleft()
                 stream.pending.extendleft(reversed(pieces))
