@@ -55,6 +55,32 @@ export { whisperGenerationModel } from './generation/whisper-adapter';
 export { greedyDecode } from './generation/greedy-decode';
 export type { GreedyDecodeOptions } from './generation/greedy-decode';
 
+// Word-level timestamps from cross-attention, one decoded window at a time.
+export {
+  alignWindowWords,
+  alignWords,
+  runAlignmentPass,
+  assignWordsToSegments,
+  resolveAlignmentHeads,
+  AlignmentError,
+} from './alignment';
+export type {
+  AlignWindowOptions,
+  WindowWords,
+  AlignWordsInput,
+  AlignmentPassInput,
+  AlignmentPassOutput,
+  AlignmentAttention,
+  AssignWordsOptions,
+  AssignedWords,
+  SegmentSpan,
+  SegmentWithWords,
+  WordTiming,
+  WordTokens,
+  ResolvedAlignmentHeads,
+  AlignmentErrorCode,
+} from './alignment';
+
 // Random-weight checkpoints of real dims.
 export { createRandomCheckpoint } from './random';
 export type { CreateRandomCheckpointOptions, RandomCheckpoint } from './random';

@@ -34,6 +34,14 @@ const PUBLIC = {
     'generationConfigFromModelConfig',
   ],
   generation: ['generate', 'detectLanguage', 'whisperGenerationModel', 'greedyDecode'],
+  alignment: [
+    'alignWindowWords',
+    'alignWords',
+    'runAlignmentPass',
+    'assignWordsToSegments',
+    'resolveAlignmentHeads',
+    'AlignmentError',
+  ],
   random: ['createRandomCheckpoint', 'PRESETS'],
   ct2: ['convertCt2ToHf'],
   writing: ['writeFileAtomic', 'writeDirectoryAtomic', 'assertOutputOutside'],
@@ -89,5 +97,8 @@ describe('public API', () => {
     expectTypeOf(api.greedyDecode).returns.toEqualTypeOf<number[]>();
     expectTypeOf<api.TrainableDecoder['forward']>().returns.toEqualTypeOf<DecoderForwardResult>();
     expectTypeOf(api.declareParameters).returns.toEqualTypeOf<api.ParameterDecl[]>();
+    expectTypeOf(api.alignWindowWords).returns.toEqualTypeOf<api.WindowWords>();
+    expectTypeOf<api.WordTiming['start']>().toEqualTypeOf<number>();
+    expectTypeOf<api.AlignmentError['code']>().toEqualTypeOf<api.AlignmentErrorCode>();
   });
 });
