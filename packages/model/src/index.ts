@@ -54,6 +54,15 @@ export type { DecoderSession, GenerationModel } from './generation/types';
 export { whisperGenerationModel } from './generation/whisper-adapter';
 export { greedyDecode } from './generation/greedy-decode';
 export type { GreedyDecodeOptions } from './generation/greedy-decode';
+// Speculative decoding: generate(model, gen, { assistant }) with an assistant bound to the same windows.
+export { encodeWithAssistant, sharesEncoder } from './generation/speculative-encoder';
+export type { AssistedEncoding } from './generation/speculative-encoder';
+export type {
+  AssistantOptions,
+  DraftSchedule,
+  RewindableSession,
+  SpeculativeRound,
+} from './generation/speculative-types';
 
 // Word-level timestamps from cross-attention, one decoded window at a time.
 export {

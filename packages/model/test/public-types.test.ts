@@ -34,6 +34,7 @@ const PUBLIC = {
     'generationConfigFromModelConfig',
   ],
   generation: ['generate', 'detectLanguage', 'whisperGenerationModel', 'greedyDecode'],
+  speculative: ['encodeWithAssistant', 'sharesEncoder'],
   alignment: [
     'alignWindowWords',
     'alignWords',
@@ -95,6 +96,11 @@ describe('public API', () => {
     expectTypeOf(api.generate).parameter(2).toEqualTypeOf<GenerateOptions | undefined>();
     expectTypeOf<GenerationResult['segments']>().toEqualTypeOf<TimedSegment[]>();
     expectTypeOf(api.greedyDecode).returns.toEqualTypeOf<number[]>();
+    expectTypeOf<GenerateOptions['assistant']>().toEqualTypeOf<api.AssistantOptions | undefined>();
+    expectTypeOf<api.AssistantOptions['model']>().toEqualTypeOf<api.GenerationModel>();
+    expectTypeOf<api.AssistantOptions['schedule']>().toEqualTypeOf<api.DraftSchedule | undefined>();
+    expectTypeOf(api.encodeWithAssistant).returns.toEqualTypeOf<api.AssistedEncoding>();
+    expectTypeOf<api.SpeculativeRound['accepted']>().toEqualTypeOf<number[]>();
     expectTypeOf<api.TrainableDecoder['forward']>().returns.toEqualTypeOf<DecoderForwardResult>();
     expectTypeOf(api.declareParameters).returns.toEqualTypeOf<api.ParameterDecl[]>();
     expectTypeOf(api.alignWindowWords).returns.toEqualTypeOf<api.WindowWords>();

@@ -5,9 +5,17 @@
  * - `CONFIG_INCOMPLETE`: the generation config lacks a token id the requested feature needs.
  * - `TOO_LONG`: prompt + prefix + `maxNewTokens` exceed the decoder's `max_target_positions`.
  * - `ABORTED`: the caller's AbortSignal fired.
+ * - `ASSISTANT_INCOMPATIBLE`: a speculative-decoding assistant cannot draft for the main model
+ *   (another vocabulary or mel-bin count, other audio windows, a decoder-only assistant of
+ *   another width).
  */
 export type GenerationErrorCode =
-  'INVALID_OPTION' | 'UNSUPPORTED_LANGUAGE' | 'CONFIG_INCOMPLETE' | 'TOO_LONG' | 'ABORTED';
+  | 'INVALID_OPTION'
+  | 'UNSUPPORTED_LANGUAGE'
+  | 'CONFIG_INCOMPLETE'
+  | 'TOO_LONG'
+  | 'ABORTED'
+  | 'ASSISTANT_INCOMPATIBLE';
 
 /**
  * Generation cannot run with the given options and checkpoint.

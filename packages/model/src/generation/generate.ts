@@ -12,6 +12,8 @@ import { beamSearch } from './beam-search';
 import { splitSegments, type TimedSegment } from './segments';
 import { choiceForTemperature } from './token-choice';
 import { tokenSearch } from './token-loop';
+import { checkAssistant, runAssistedSearch } from './speculative-generate';
+import type { AssistantOptions } from './speculative-types';
 import type { DecoderSession, GenerationModel, SearchOutput } from './types';
 
 /** Options of {@link generate}; unset values come from the generation config, then transformers' defaults. */
@@ -52,6 +54,11 @@ export interface GenerateOptions {
   beginSuppressTokens?: readonly number[] | null;
   /** Mel frames of real audio in each window (the rest is padding), for the end time of untimed segments. Default 3000. */
   windowFrames?: number;
+  /**
+   * Speculative decoding: an assistant drafts, this model verifies (greedy: this model's exact
+   * tokens; sampling: its distribution). Beam search ignores it. Default: none.
+   */
+  assistant?: AssistantOptions;
   /** Cancels generation between steps. */
   signal?: AbortSignal;
   /** Progress: tokens generated so far in the current attempt. */
@@ -275,6 +282,7 @@ export async function generate(
   options: GenerateOptions = {},
 ): Promise<GenerationResult[]> {
   const r = resolve(model, gen, options);
+  const assisted = options.assistant ? checkAssistant(model, options.assistant) : null;
   const plan = planPrefix(gen, {
     language: options.language ?? null,
     task: options.task ?? null,
@@ -354,6 +362,14 @@ export async function generate(
           numBeams: beams,
           lengthPenalty: r.lengthPenalty,
           earlyStopping: r.earlyStopping,
+        });
+      } else if (assisted) {
+        outs = await runAssistedSearch(assisted, session, rows, first, {
+          ...common,
+          prefixes: rows.map((a) => [...prompt, ...(prefixes[a] as number[])]),
+          temperature,
+          topK: r.topK,
+          rng,
         });
       } else {
         outs = await tokenSearch(

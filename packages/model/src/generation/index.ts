@@ -47,3 +47,19 @@ export {
 } from './segments';
 export { SeededRandom } from './rng';
 export { whisperGenerationModel } from './whisper-adapter';
+export { speculativeSearch, type SpeculativeSearchSettings } from './speculative-search';
+export {
+  encodeWithAssistant,
+  encoderFingerprint,
+  sharesEncoder,
+  checkAssistantModel,
+  type AssistedEncoding,
+} from './speculative-encoder';
+export {
+  isRewindable,
+  type AssistantOptions,
+  type DraftSchedule,
+  type RewindableSession,
+  type SpeculativeRound,
+} from './speculative-types';
+export { DraftLength, DEFAULT_DRAFT_LENGTH } from './speculative-draft-length';
