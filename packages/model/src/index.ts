@@ -55,7 +55,11 @@ export { whisperGenerationModel } from './generation/whisper-adapter';
 export { greedyDecode } from './generation/greedy-decode';
 export type { GreedyDecodeOptions } from './generation/greedy-decode';
 // Speculative decoding: generate(model, gen, { assistant }) with an assistant bound to the same windows.
-export { encodeWithAssistant, sharesEncoder } from './generation/speculative-encoder';
+export {
+  checkAssistantModel,
+  encodeWithAssistant,
+  sharesEncoder,
+} from './generation/speculative-encoder';
 export type { AssistedEncoding } from './generation/speculative-encoder';
 export type {
   AssistantOptions,
@@ -89,6 +93,36 @@ export type {
   ResolvedAlignmentHeads,
   AlignmentErrorCode,
 } from './alignment';
+
+// Long-form transcription: sequential (generate() over > 3000 frames) and chunked (the ASR pipeline).
+export {
+  transcribeLong,
+  transcribeLongStream,
+  selectWindows,
+  whisperWindowEncoder,
+  melArraySource,
+  planChunks,
+  chunkSpans,
+  ChunkMerger,
+  longestCommonSequence,
+} from './longform';
+export type {
+  ChunkMergeSettings,
+  ChunkOutput,
+  ChunkPlan,
+  ChunkPlanOptions,
+  ChunkSpan,
+  DecodedWindow,
+  EncodedWindows,
+  LongFormOptions,
+  LongFormProgress,
+  LongFormResult,
+  LongFormSegment,
+  MelWindowSource,
+  MergedSegment,
+  SegmentWord,
+  WindowEncoder,
+} from './longform';
 
 // Random-weight checkpoints of real dims.
 export { createRandomCheckpoint } from './random';

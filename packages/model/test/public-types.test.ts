@@ -34,7 +34,7 @@ const PUBLIC = {
     'generationConfigFromModelConfig',
   ],
   generation: ['generate', 'detectLanguage', 'whisperGenerationModel', 'greedyDecode'],
-  speculative: ['encodeWithAssistant', 'sharesEncoder'],
+  speculative: ['encodeWithAssistant', 'sharesEncoder', 'checkAssistantModel'],
   alignment: [
     'alignWindowWords',
     'alignWords',
