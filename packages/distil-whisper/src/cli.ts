@@ -72,6 +72,10 @@ export function buildProgram(): Command {
     .option('--max-new-tokens <n>', 'most tokens to generate per file', positiveInt)
     .option('--prompt <text>', 'previous text that conditions decoding')
     .option('--threads <n>', 'kernel threads', positiveInt)
+    .option(
+      '--assistant <dir>',
+      'speculative decoding: a student checkpoint drafts, the model verifies (same output, faster with a distilled student)',
+    )
     .addOption(
       new Option('--device <device>', 'where the model runs')
         .choices(['cpu', 'cuda'])
@@ -93,6 +97,7 @@ export function buildProgram(): Command {
       const format = (o.json ? 'json' : o.outputFormat) as OutputFormat;
       const asr = await createPipeline(o.model as string, {
         ...(o.threads !== undefined ? { threads: o.threads as number } : {}),
+        ...(o.assistant !== undefined ? { assistant: o.assistant as string } : {}),
         device: o.device as 'cpu' | 'cuda',
         activationDtype: o.activations as 'f32' | 'f16',
       });

@@ -4,13 +4,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAudio, WhisperFeatureExtractor, type AudioSource } from '@distil-whisper/audio';
 import { setNumThreads } from '@distil-whisper/kernels';
-import {
-  generate,
-  whisperGenerationModel,
-  WhisperModel,
-  type GenerateOptions,
-} from '@distil-whisper/model';
+import { generate, WhisperModel, type GenerateOptions } from '@distil-whisper/model';
 import { toLanguageCode, WhisperTokenizer } from '@distil-whisper/tokenizer';
+import { encodeRequest, loadAssistant } from './assistant';
 import { TranscribeError } from './errors';
 import type {
   PipelineOptions,
@@ -29,6 +25,8 @@ export class Engine {
     readonly model: WhisperModel,
     readonly tokenizer: WhisperTokenizer,
     readonly features: WhisperFeatureExtractor,
+    /** Speculative-decoding assistant (`PipelineOptions.assistant`), or null. */
+    readonly assistant: WhisperModel | null = null,
   ) {}
 
   static async load(
@@ -40,13 +38,16 @@ export class Engine {
       ...(options.device ? { device: options.device } : {}),
       ...(options.activationDtype ? { activationDtype: options.activationDtype } : {}),
     });
+    let assistant: WhisperModel | null = null;
     try {
+      if (options.assistant) assistant = loadAssistant(model, options.assistant, options);
       const tokenizer = await WhisperTokenizer.fromPretrained(options.tokenizerDir ?? modelDir);
       const features = existsSync(join(modelDir, 'preprocessor_config.json'))
         ? await WhisperFeatureExtractor.fromPretrained(modelDir)
         : WhisperFeatureExtractor.fromConfig({ feature_size: model.config.numMelBins });
-      return new Engine(model, tokenizer, features);
+      return new Engine(model, tokenizer, features, assistant);
     } catch (e) {
+      assistant?.dispose();
       model.dispose();
       throw e;
     }
@@ -76,7 +77,7 @@ export class Engine {
     progress({ stage: 'features' });
     const feats = this.features.extract(samples);
     progress({ stage: 'encoder' });
-    const enc = this.model.encode(feats.data, 1);
+    const enc = encodeRequest(this.model, this.assistant, feats.data);
     try {
       const gen = this.model.generationConfig;
       const multilingual = Object.keys(gen.langToId).length > 0;
@@ -122,7 +123,10 @@ export class Engine {
           : {}),
         ...(signal ? { signal } : {}),
       };
-      const [result] = await generate(whisperGenerationModel(this.model, enc), gen, genOptions);
+      const [result] = await generate(enc.model, gen, {
+        ...genOptions,
+        ...(enc.assistant ? { assistant: enc.assistant } : {}),
+      });
       if (!result) throw new TranscribeError('WORKER_FAILED', 'generation returned no result');
       const eot = this.tokenizer.special.eot;
       const textOf = (ids: readonly number[]): string =>
@@ -153,6 +157,7 @@ export class Engine {
   }
 
   dispose(): void {
+    this.assistant?.dispose();
     this.model.dispose();
   }
 }

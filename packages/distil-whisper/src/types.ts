@@ -92,4 +92,12 @@ export interface PipelineOptions {
    * several times faster there (the encoder especially).
    */
   activationDtype?: 'f32' | 'f16';
+  /**
+   * Checkpoint directory of a speculative-decoding assistant (e.g. a distilled student of the
+   * model, or a decoder-only WhisperForCausalLM): it drafts tokens that the model verifies, so
+   * greedy output stays the model's own, token for token, and sampling keeps its distribution.
+   * It needs the model's tokenizer; when its encoder weights equal the model's (a student made by
+   * `create-student`), the encoder runs once. Beam search ignores it. Default: none.
+   */
+  assistant?: string;
 }
