@@ -94,36 +94,6 @@ export type {
   AlignmentErrorCode,
 } from './alignment';
 
-// Long-form transcription: sequential (generate() over > 3000 frames) and chunked (the ASR pipeline).
-export {
-  transcribeLong,
-  transcribeLongStream,
-  selectWindows,
-  whisperWindowEncoder,
-  melArraySource,
-  planChunks,
-  chunkSpans,
-  ChunkMerger,
-  longestCommonSequence,
-} from './longform';
-export type {
-  ChunkMergeSettings,
-  ChunkOutput,
-  ChunkPlan,
-  ChunkPlanOptions,
-  ChunkSpan,
-  DecodedWindow,
-  EncodedWindows,
-  LongFormOptions,
-  LongFormProgress,
-  LongFormResult,
-  LongFormSegment,
-  MelWindowSource,
-  MergedSegment,
-  SegmentWord,
-  WindowEncoder,
-} from './longform';
-
 // Random-weight checkpoints of real dims.
 export { createRandomCheckpoint } from './random';
 export type { CreateRandomCheckpointOptions, RandomCheckpoint } from './random';
