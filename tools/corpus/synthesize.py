@@ -464,6 +464,7 @@ def run_items(args, out: Path, items: list[Item], done: dict[str, float], label:
     stats = {"per_engine": defaultdict(lambda: {"items": 0, "audio_s": 0.0, "raw_s": 0.0, "synth_s": 0.0, "wall_s": 0.0}),
              "failed": 0, "done": 0, "audio_s": 0.0}  # fmt: skip
     if not todo:
+        log(f"{label}: all {len(items)} utterances are already there")
         return stats
     est_todo = sum(it.est_s for it in todo)
     log(f"{label}: {len(todo)} utterances to synthesise (about {est_todo / 3600:.2f} h), {len(items) - len(todo)} already there")
@@ -766,6 +767,14 @@ def main(argv: list[str] | None = None) -> int:
                  "engine_audio_per_wall_s": round(pe["raw_s"] / pe["synth_s"], 2) if pe["synth_s"] else None,
                  "corpus_audio_per_wall_s": round(pe["audio_s"] / pe["wall_s"], 2) if pe["wall_s"] else None}
              for e, pe in per_engine_run.items()}  # fmt: skip
+    old_stats = {}
+    if (out / "stats.json").exists():
+        try:
+            old_stats = json.loads((out / "stats.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            old_stats = {}
+    if not speed and old_stats.get("fingerprint") == fp:  # nothing synthesised now: keep the last speeds
+        speed = old_stats.get("this_run_speed", {})
     stats = {
         "fingerprint": fp,
         "complete": not interrupted and all(it.id in done for it in items),
@@ -776,7 +785,8 @@ def main(argv: list[str] | None = None) -> int:
         "by_engine_utterances": {f"{sp}:{e}": c for (sp, e), c in sorted(n.items())},
         "failed_this_run": sum(st["failed"] for st in all_stats),
         "this_run_speed": speed,
-        "this_run_wall_s": round(sum(st.get("wall_s", 0.0) for st in all_stats), 1),
+        "this_run_wall_s": round(sum(st.get("wall_s", 0.0) for st in all_stats), 1) if per_engine_run
+        else old_stats.get("this_run_wall_s", 0.0),
         "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_atomic(out / "stats.json", json.dumps(stats, indent=2) + "\n")
