@@ -43,4 +43,12 @@ describe('public API types', () => {
     expectTypeOf<'TRUNCATED'>().toMatchTypeOf<AudioErrorCode>();
     expectTypeOf(new audio.AudioError('EMPTY_AUDIO', 'x')).toMatchTypeOf<Error>();
   });
+
+  it('voice activity detection', () => {
+    expectTypeOf(audio.SileroVad.load).returns.toEqualTypeOf<audio.SileroVad>();
+    expectTypeOf<audio.SileroVad['speechProbabilities']>().returns.toEqualTypeOf<Float32Array>();
+    expectTypeOf(audio.speechTimestamps).returns.toEqualTypeOf<audio.SpeechSegment[]>();
+    expectTypeOf(audio.planSpeechWindows).returns.toEqualTypeOf<audio.SpeechWindow[]>();
+    expectTypeOf<audio.VadError['code']>().toEqualTypeOf<audio.VadErrorCode>();
+  });
 });
