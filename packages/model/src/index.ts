@@ -94,6 +94,27 @@ export type {
   AlignmentErrorCode,
 } from './alignment';
 
+// Long-form transcription: sequential (generate() over > 3000 frames) and chunked (the ASR pipeline).
+export {
+  transcribeLong,
+  transcribeLongStream,
+  selectWindows,
+  whisperWindowEncoder,
+  melArraySource,
+} from './longform';
+export type {
+  DecodedWindow,
+  EncodedWindows,
+  LongFormOptions,
+  LongFormProgress,
+  LongFormResult,
+  LongFormSegment,
+  MelWindowSource,
+  SegmentWord,
+  WindowEncoder,
+  WindowMeasures,
+} from './longform';
+
 // Random-weight checkpoints of real dims.
 export { createRandomCheckpoint } from './random';
 export type { CreateRandomCheckpointOptions, RandomCheckpoint } from './random';

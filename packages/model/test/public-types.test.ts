@@ -43,6 +43,13 @@ const PUBLIC = {
     'resolveAlignmentHeads',
     'AlignmentError',
   ],
+  longform: [
+    'transcribeLong',
+    'transcribeLongStream',
+    'selectWindows',
+    'whisperWindowEncoder',
+    'melArraySource',
+  ],
   random: ['createRandomCheckpoint', 'PRESETS'],
   ct2: ['convertCt2ToHf'],
   writing: ['writeFileAtomic', 'writeDirectoryAtomic', 'assertOutputOutside'],

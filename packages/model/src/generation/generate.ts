@@ -22,6 +22,12 @@ export interface GenerateOptions {
   language?: string | null;
   /** `'transcribe'` (default on multilingual models when a language is given) or `'translate'`. */
   task?: WhisperTaskName | null;
+  /**
+   * Language token id of each window, already detected (long-form decoding detects once per file):
+   * fills the prefix's language slot instead of detecting it again. Ignored when `language` is set
+   * or the checkpoint has no language slot. Default: detect.
+   */
+  languageTokenIds?: readonly number[];
   /** Predict timestamp tokens and return segments. Default: the config's `return_timestamps`, else false. */
   returnTimestamps?: boolean;
   /** Previous-text prompt, `<|startofprev|>` first (as the tokenizer's prompt ids give it). */
@@ -250,6 +256,21 @@ export async function detectLanguage(
   }
 }
 
+/** Validates {@link GenerateOptions.languageTokenIds}: one language token per window, or none. */
+function knownLanguages(
+  ids: readonly number[] | undefined,
+  batch: number,
+  langIds: readonly number[],
+): readonly number[] | null {
+  if (ids === undefined) return null;
+  if (ids.length !== batch || ids.some((id) => !langIds.includes(id)))
+    throw new GenerationError(
+      'INVALID_OPTION',
+      `languageTokenIds must hold one language token id per window (${batch}), got ${JSON.stringify(ids)}`,
+    );
+  return ids;
+}
+
 interface Attempt {
   out: SearchOutput;
   noSpeechProb: number;
@@ -295,7 +316,10 @@ export async function generate(
   // Languages: detected once (transformers runs detection before any fallback attempt).
   const prefixes: number[][] = Array.from({ length: batch }, () => [...plan.tokens]);
   const needsDetection = plan.languageSlot >= 0;
-  if (needsDetection && prompt.length > 0) {
+  const known = knownLanguages(options.languageTokenIds, batch, langIds);
+  if (needsDetection && known)
+    known.forEach((id, i) => ((prefixes[i] as number[])[plan.languageSlot] = id));
+  else if (needsDetection && prompt.length > 0) {
     const detected = await detectLanguage(model, gen);
     detected.forEach((id, i) => ((prefixes[i] as number[])[plan.languageSlot] = id));
   }
@@ -320,7 +344,7 @@ export async function generate(
     const noSpeech = atSot.map((row) =>
       noSpeechToken >= 0 ? (softmax(row)[noSpeechToken] as number) : 0,
     );
-    if (needsDetection && prompt.length === 0)
+    if (needsDetection && !known && prompt.length === 0)
       rows.forEach(
         (a, i) =>
           ((prefixes[a] as number[])[plan.languageSlot] = detectLanguageRow(
