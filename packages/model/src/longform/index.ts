@@ -26,3 +26,19 @@ export type {
   SegmentWord,
   WindowEncoder,
 } from './types';
+export {
+  planChunks,
+  chunkSpans,
+  roundHalfEven,
+  type ChunkPlan,
+  type ChunkPlanOptions,
+  type ChunkSpan,
+} from './chunk-plan';
+export {
+  ChunkMerger,
+  pythonRound2,
+  type ChunkMergeSettings,
+  type ChunkOutput,
+  type MergedSegment,
+} from './chunk-merge';
+export { longestCommonSequence } from './lcs';
