@@ -5,7 +5,13 @@
  * Pure TypeScript + WebAssembly: works without the native addon.
  */
 export { AudioError, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type AudioErrorCode } from './errors.js';
-export { logMelSpectrogram, type LogMelOptions, type LogMelSpectrogram } from './log-mel.js';
+export {
+  dynamicRangeFloor,
+  logMelSpectrogram,
+  type LogMelOptions,
+  type LogMelSpectrogram,
+} from './log-mel.js';
+export { LogMelFrames, type LogMelFramesOptions, type SampleRange } from './log-mel-frames.js';
 export {
   hzToMel,
   melFilterBank,

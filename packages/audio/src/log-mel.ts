@@ -40,7 +40,8 @@ export interface LogMelSpectrogram {
 const MEL_FLOOR = 1e-10;
 const DYNAMIC_RANGE = 8;
 
-interface Plan {
+/** @internal */
+export interface Plan {
   readonly nFft: number;
   readonly window: Float64Array;
   readonly spectrum: RealPowerSpectrum;
@@ -54,13 +55,14 @@ interface Plan {
  * Frames transformed together. Batching turns each FFT butterfly and each filter tap into a short
  * loop over frames; 32 keeps a block's working set (~0.3 MB for n_fft 400) in L2.
  */
-const BLOCK = 32;
+export const BLOCK = 32;
 
 const planCache = new Map<string, Plan>();
 const filterIds = new WeakMap<MelFilterBank, number>();
 let nextFilterId = 0;
 
-function getPlan(
+/** @internal The cached FFT / filter plan (shared with log-mel-frames.ts). */
+export function getPlan(
   nFft: number,
   nMels: number,
   sampleRate: number,
@@ -214,11 +216,24 @@ export function logMelInto(
     gatherBlock(plan, inBlock, input, total, hop);
     maxPower = Math.max(maxPower, melBlock(plan, inBlock, out, nFrames));
   }
-  const maxLog = Math.log10(Math.max(maxPower, MEL_FLOOR));
   // The floor is global over this call (all bands, all frames), as in Whisper.
-  const floor = Math.fround((maxLog - DYNAMIC_RANGE + 4) / 4);
+  const floor = dynamicRangeFloor(maxPower);
   for (let i = 0; i < out.length; i++) if (out[i]! < floor) out[i] = floor;
   return { data: out, nMels, nFrames };
+}
+
+/**
+ * The floor Whisper applies to a whole spectrogram: `max − 8` in log10 units, scaled like the
+ * values (`(x + 4) / 4`) and rounded to float32, from the largest mel power of the signal.
+ *
+ * @example
+ * ```ts
+ * const floor = dynamicRangeFloor(maxPower); // every value below it becomes it
+ * ```
+ */
+export function dynamicRangeFloor(maxPower: number): number {
+  const maxLog = Math.log10(Math.max(maxPower, MEL_FLOOR));
+  return Math.fround((maxLog - DYNAMIC_RANGE + 4) / 4);
 }
 
 /**
@@ -227,13 +242,18 @@ export function logMelInto(
  * blocks take the fast path, looping over frames innermost so every write is sequential; blocks
  * touching either end reflect indices (torch.stft `center=True, pad_mode="reflect"`) and read
  * zeros past the real samples (the right padding of pad_or_trim).
+ *
+ * `input[0]` is sample `origin` of the signal (a streaming caller holds only part of it; the
+ * frames it asks for, and the reflections at the signal's ends, must lie inside `input`).
+ * @internal
  */
-function gatherBlock(
+export function gatherBlock(
   plan: Plan,
   count: number,
   input: Float32Array | Float64Array,
   total: number,
   hop: number,
+  origin = 0,
 ): void {
   const { nFft, window, frameIndex, spectrum } = plan;
   const re = spectrum.real;
@@ -241,17 +261,17 @@ function gatherBlock(
   const even = nFft % 2 === 0;
   if (!even) im.fill(0);
   const half = Math.floor(nFft / 2);
-  const avail = input.length;
+  const avail = origin + input.length;
   const firstStart = frameIndex[0]! * hop - half;
   const lastEnd = frameIndex[count - 1]! * hop - half + nFft - 1;
   const contiguous = frameIndex[count - 1]! - frameIndex[0]! === count - 1;
-  if (even && contiguous && count === BLOCK && firstStart >= 0 && lastEnd < avail) {
+  if (even && contiguous && count === BLOCK && firstStart >= origin && lastEnd < avail) {
     // Even samples to the real part, odd to the imaginary part: the packing of the half-size FFT.
     for (let j = 0; j < nFft; j += 2) {
       const w0 = window[j]!;
       const w1 = window[j + 1]!;
       const row = (j >> 1) * BLOCK;
-      let src = firstStart + j;
+      let src = firstStart - origin + j;
       for (let b = 0; b < BLOCK; b++) {
         re[row + b] = input[src]! * w0;
         im[row + b] = input[src + 1]! * w1;
@@ -266,7 +286,7 @@ function gatherBlock(
       let q = first + j;
       if (q < 0) q = -q;
       else if (q >= total) q = 2 * (total - 1) - q;
-      const v = (q < avail ? input[q]! : 0) * window[j]!;
+      const v = (q < avail ? input[q - origin]! : 0) * window[j]!;
       if (!even) re[j * BLOCK + b] = v;
       else if ((j & 1) === 0) re[(j >> 1) * BLOCK + b] = v;
       else im[(j >> 1) * BLOCK + b] = v;
@@ -276,10 +296,18 @@ function gatherBlock(
 
 /**
  * Power spectrum, mel projection and scaled log10 of the `count` frames gathered in `plan.frames`;
- * writes them to their columns of `out` and returns the largest mel power seen (the log of the
- * maximum is the maximum of the logs, so one log10 serves the dynamic-range floor).
+ * writes them to their columns of `out` (frame `t` to column `t − firstColumnFrame`, rows
+ * `nFrames` apart) and returns the largest mel power seen (the log of the maximum is the maximum
+ * of the logs, so one log10 serves the dynamic-range floor).
+ * @internal
  */
-function melBlock(plan: Plan, count: number, out: Float32Array, nFrames: number): number {
+export function melBlock(
+  plan: Plan,
+  count: number,
+  out: Float32Array,
+  nFrames: number,
+  firstColumnFrame = 0,
+): number {
   const { spectrum, power, acc, frameIndex } = plan;
   const { nMels, start, length, offset, values } = plan.mel;
   spectrum.computePacked(power);
@@ -300,7 +328,7 @@ function melBlock(plan: Plan, count: number, out: Float32Array, nFrames: number)
       const row = (s + j) * BLOCK;
       for (let b = 0; b < BLOCK; b++) acc[b] = acc[b]! + w * power[row + b]!;
     }
-    const outRow = m * nFrames;
+    const outRow = m * nFrames - firstColumnFrame;
     for (let b = 0; b < count; b++) {
       const a = acc[b]!;
       if (a > maxPower) maxPower = a;
