@@ -708,7 +708,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"voices or text).\nIts command was: {old.get('command')}\n"
                 "Use another --name, or delete that folder to start again."
             )
-    write_atomic(cfg_path, json.dumps(config, indent=2) + "\n")
+    if not args.plan_only:
+        write_atomic(cfg_path, json.dumps(config, indent=2) + "\n")
 
     n_eval = sum(1 for it in items if it.split == "eval")
     by_engine = defaultdict(float)
