@@ -13,4 +13,17 @@ export type {
   Transcription,
 } from './types';
 export { TranscribeError, type TranscribeErrorCode } from './errors';
-export { formatTranscription, type OutputFormat } from './formats';
+export { formatTranscription, type FormatOptions, type OutputFormat } from './formats';
+export { cues, type Cue, type CueSource } from './word-cues';
+export {
+  WordAligner,
+  type AlignableWindow,
+  type TimedWord,
+  type WordAlignerOptions,
+} from './word-timestamps';
+export {
+  SpeechDetector,
+  type SpeechRegion,
+  type SpeechRegions,
+  type VadOptions,
+} from './speech-regions';
