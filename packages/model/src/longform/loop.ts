@@ -8,6 +8,7 @@ import { detectLanguage, generate, type GenerationResult } from '../generation/g
 import { planPrefix, type PrefixPlan } from '../generation/prefix';
 import type { GenerationModel } from '../generation/types';
 import { initialHistory, windowPrompt, type PromptSettings } from './conditioning';
+import { isSilentWindow } from '../vad/silent-window';
 import { cutWindow, seekSeconds, windowLength } from './window-cut';
 import { assembleWindows } from './window-source';
 import type {
@@ -57,6 +58,20 @@ export function selectWindows(model: GenerationModel, rows: readonly number[]): 
     startSession: (audioIndex) => model.startSession(audioIndex.map((i) => rows[i] as number)),
   };
 }
+
+/** Stands for the encoded batch of a batch whose windows were all silent (nothing was encoded). */
+const NOTHING_ENCODED: EncodedWindows = {
+  model: {
+    vocabSize: 0,
+    maxTargetPositions: 0,
+    batchSize: 0,
+    startSession() {
+      throw new Error('internal: a silent window has no encoded audio to decode');
+    },
+  },
+  encoderOutput: null,
+  dispose() {},
+};
 
 function sourceIterator(
   sources: Iterable<MelWindowSource> | AsyncIterable<MelWindowSource>,
@@ -122,6 +137,7 @@ export async function* transcribeLongStream(
     onProgress,
     onWindow,
     returnTimestamps = true,
+    skipSilentWindows = true,
     ...decoding
   } = options;
   const batchSize = checkBatchSize(batchOption);
@@ -245,11 +261,22 @@ export async function* transcribeLongStream(
         encoder.numMelBins,
         fpw,
       );
-      const encoded: EncodedWindows = await encoder.encode(features, active.length);
-      try {
-        await decodeBatch(encoded, spans);
-      } finally {
-        encoded.dispose();
+      const silent = active.map(
+        (_, i) =>
+          skipSilentWindows &&
+          isSilentWindow(features, i, encoder.numMelBins, fpw, spans[i] as number),
+      );
+      if (silent.every((x) => x)) {
+        // Nothing audible in the whole batch: no encoder or decoder work at all.
+        for (let i = 0; i < active.length; i++)
+          await applySilent(active[i] as Row, spans[i] as number, null, i);
+      } else {
+        const encoded: EncodedWindows = await encoder.encode(features, active.length);
+        try {
+          await decodeBatch(encoded, spans, silent);
+        } finally {
+          encoded.dispose();
+        }
       }
       for (let i = active.length - 1; i >= 0; i--) {
         const row = active[i] as Row;
@@ -263,7 +290,37 @@ export async function* transcribeLongStream(
     if (!exhausted) await iterator.return?.();
   }
 
-  async function decodeBatch(encoded: EncodedWindows, spans: number[]): Promise<void> {
+  /** A window with nothing audible: skipped as the no-speech rule skips, without decoding. */
+  async function applySilent(
+    row: Row,
+    frames: number,
+    encoded: EncodedWindows | null,
+    index: number,
+  ): Promise<void> {
+    const languageTokenId = row.languageTokenId ?? null;
+    const prefix = [...planFor(row.timestamps).tokens];
+    const result: GenerationResult = {
+      prefix,
+      tokens: [],
+      segments: [],
+      languageTokenId,
+      language: languageCode(gen, languageTokenId),
+      temperature: 0,
+      avgLogprob: 0,
+      compressionRatio: 0,
+      noSpeechProb: 1,
+      beamScore: null,
+      skipped: true,
+    };
+    const where = { encoded: encoded ?? NOTHING_ENCODED, row: index, prefix };
+    await applyResult(row, result, frames, where);
+  }
+
+  async function decodeBatch(
+    encoded: EncodedWindows,
+    spans: number[],
+    silent: readonly boolean[],
+  ): Promise<void> {
     const model = encoded.model;
     const settings = promptSettings(model.maxTargetPositions);
     // Language: detected once per source, on its first window (transformers detects on the first
@@ -275,7 +332,10 @@ export async function* transcribeLongStream(
     }
     // Rows decode together when their decoder inputs have the same shape and settings.
     const groups = new Map<string, { prompt: number[]; rows: number[] }>();
+    for (let i = 0; i < active.length; i++)
+      if (silent[i]) await applySilent(active[i] as Row, spans[i] as number, encoded, i);
     active.forEach((row, i) => {
+      if (silent[i]) return;
       const prompt = windowPrompt(row.history, row.condition, settings);
       const key = `${row.timestamps}|${row.greedyOnly}|${row.maxLength}|${prompt.join(',')}`;
       const g = groups.get(key);

@@ -188,6 +188,13 @@ export interface LongFormOptions extends Omit<
   onProgress?: (progress: LongFormProgress) => void;
   /** Called for every decoded window before its encoder output is released (may be async). */
   onWindow?: (window: DecodedWindow) => void | Promise<void>;
+  /**
+   * Skip, without decoding, a window whose log-mel frames are all equal (digital silence, or
+   * audio 80 dB below the recording's peak): the no-speech rule lets Whisper's " you" on silence
+   * through (see `isSilentWindow`). Such windows are reported as skipped with p(no speech) 1.
+   * Default true; false decodes them as transformers does.
+   */
+  skipSilentWindows?: boolean;
   /** Progress inside a window: tokens generated so far in the current attempt. */
   onStep?: (generated: number) => void;
 }
