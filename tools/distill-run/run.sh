@@ -43,7 +43,10 @@ step_fetch() {
   log "teacher: $teacher"
 }
 step_corpus() {
-  if [ -f "$corpus_dir/stats.json" ]; then log "corpus $CORPUS exists"; return; fi
+  if grep -q '"complete": true' "$corpus_dir/stats.json" 2>/dev/null; then
+    log "corpus $CORPUS is complete"
+    return
+  fi
   local py="$cache/corpus-venv/bin/python"
   [ -x "$py" ] || { echo "run: sudo bash tools/corpus/install.sh first" >&2; exit 1; }
   mkdir -p "$corpus_dir"
