@@ -11,8 +11,8 @@ Usage (torch limited to 2 threads):
     python make_fixtures.py --model OUT.pt --name base --jfk ../shared/reference/assets/jfk.wav \
         --out tools/reference/word-timestamps/fixtures/openai-base-jfk.json
     python make_fixtures.py --model OUT.pt --name base \
-        --manifest ~/.cache/distil-whisper/eval-real/manifest.jsonl \
-        --out ~/.cache/distil-whisper/word-timestamps/openai-base-eval-real.json
+        --manifest ~/.cache/distil-whisper/eval-real/manifest.jsonl --skip 0 --limit 41 \
+        --out ~/.cache/distil-whisper/word-timestamps/eval-real-0.jsonl   # (and 41, 82: in parallel)
 
     python make_fixtures.py --core tools/reference/word-timestamps/fixtures/core-cases.json
 
@@ -194,6 +194,7 @@ def main() -> None:
     ap.add_argument("--jfk", type=Path)
     ap.add_argument("--manifest", type=Path)
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--skip", type=int, default=0, help="start at this clip (for parallel runs)")
     ap.add_argument("--core", type=Path, help="also write median-filter/DTW cases here")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -215,13 +216,24 @@ def main() -> None:
             if line.strip():
                 rec = json.loads(line)
                 clips.append((rec["id"], root / rec["audio"]))
+    clips = clips[args.skip :]
     if args.limit:
         clips = clips[: args.limit]
+    # A .jsonl output gets one clip per line as soon as it is done (parallel runs, partial results).
+    incremental = args.out.suffix == ".jsonl"
+    if incremental:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("")
     records = []
     for i, (clip_id, path) in enumerate(clips):
         with torch.no_grad():
             records.append(clip_record(model, clip_id, read_wav(path)))
         print(f"[{i + 1}/{len(clips)}] {clip_id}: {records[-1]['text'][:60]!r}", file=sys.stderr)
+        if incremental:
+            with args.out.open("a") as f:
+                f.write(json.dumps(records[-1]) + "\n")
+    if incremental:
+        return
     out = {
         "reference": f"openai-whisper {whisper.__version__} (PyPI), whisper.transcribe(word_timestamps=True, temperature=0, fp16=False)",
         "model": args.name,
