@@ -1,8 +1,9 @@
 // The `model` tier of speculative decoding: real Whisper weights (DW_TEST_MODEL_DIR, one or more
 // checkpoint directories joined with ':'; skipped with a notice without it). The teacher is each
-// checkpoint; the assistant is its untrained create-student-style student (encoder shared, decoder
-// layers first and last), plus DW_TEST_ASSISTANT_DIR when set (e.g. a distilled student of that
-// teacher). On jfk.wav and two cuts of it, generate({ assistant }) must return the teacher's
+// checkpoint; the assistants are its untrained create-student-style student (encoder shared,
+// decoder layers first and last: almost every draft rejected), the teacher itself (every draft
+// accepted: long runs verified in one forward), plus DW_TEST_ASSISTANT_DIR when set (e.g. a
+// distilled student of that teacher). On jfk.wav and two cuts of it, generate({ assistant }) must return the teacher's
 // greedy tokens, batch 1 and batch 3, with and without timestamps.
 import { delimiter } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,7 @@ describe.skipIf(!runnable).each(targets)('speculative decoding with real weights
     teacher = WhisperModel.load(dir);
     const last = teacher.config.decoderLayers - 1;
     assistants.push([`untrained student (decoder layers 0, ${last})`, studentOf(dir, [0, last])]);
+    assistants.push(['the teacher itself', WhisperModel.load(dir)]);
     if (assistantDir)
       assistants.push([`assistant ${assistantDir}`, WhisperModel.load(assistantDir)]);
     const fe = await WhisperFeatureExtractor.fromPretrained(dir);
