@@ -58,24 +58,37 @@ interface Conv {
   stride: number;
 }
 
+/** Windows whose convolutional front end runs together (the LSTM then steps through them). */
+const BLOCK = 128;
+
 /**
- * One window's forward pass with a caller-owned LSTM state. Scratch buffers are reused: a stream
- * is not re-entrant (each {@link SileroVadStream} has its own).
+ * The forward pass over blocks of consecutive windows with a caller-owned LSTM state. Everything
+ * before the LSTM depends on one window's samples only, so it runs a block at a time with the
+ * activations laid out `[channel][window][frame]`: every weight is loaded once per block and the
+ * inner loops run over the windows. Scratch buffers are reused: not re-entrant (each
+ * {@link SileroVadStream} and each {@link SileroVad.speechProbabilities} call has its own).
  */
 class SileroForward {
-  readonly #w: SileroWeights;
   readonly #convs: Conv[];
   readonly #padded = new Float64Array(PADDED);
+  /** Activations of a block: STFT magnitude [129][B][4], then [128][B][4], [64][B][2], [64][B][1], [128][B][1]. */
   readonly #acts: Float64Array[];
-  readonly #gates = new Float64Array(4 * HIDDEN);
+  /** LSTM input projections plus both biases, `[B][512]`. */
+  readonly #pre = new Float64Array(BLOCK * 4 * HIDDEN);
+  readonly #x = new Float64Array(HIDDEN);
+  readonly #wih: Float32Array;
+  readonly #whh: Float32Array;
+  readonly #bias = new Float64Array(4 * HIDDEN);
+  readonly #wOut: Float32Array;
+  readonly #bOut: number;
+  readonly #basis: Float32Array;
   /** Set when the STFT basis is a windowed DFT: the FFT gives the same magnitudes far cheaper. */
   readonly #spectrum: RealPowerSpectrum | undefined;
   readonly #window: Float64Array;
   readonly #power = new Float64Array(BINS * FRAMES);
-  readonly #acc = new Float64Array(FRAMES);
+  readonly #mag = new Float64Array(BINS * FRAMES);
 
   constructor(weights: SileroWeights) {
-    this.#w = weights;
     const shapes: Array<[number, number, number]> = [
       [BINS, 128, 1],
       [128, 64, 2],
@@ -89,14 +102,125 @@ class SileroForward {
       outC,
       stride,
     }));
-    // Activations: STFT magnitude [129, 4], then [128, 4], [64, 2], [64, 1], [128, 1].
-    this.#acts = [BINS * 4, 128 * 4, 64 * 2, 64, 128].map((n) => new Float64Array(n));
-    const basis = weights.get('stft.forward_basis_buffer')!;
+    this.#acts = [BINS * 4, 128 * 4, 64 * 2, 64, 128].map((n) => new Float64Array(n * BLOCK));
+    this.#wih = weights.get('decoder.rnn.weight_ih')!;
+    this.#whh = weights.get('decoder.rnn.weight_hh')!;
+    const bih = weights.get('decoder.rnn.bias_ih')!;
+    const bhh = weights.get('decoder.rnn.bias_hh')!;
+    for (let r = 0; r < 4 * HIDDEN; r++) this.#bias[r] = bih[r]! + bhh[r]!;
+    this.#wOut = weights.get('decoder.decoder.2.weight')!;
+    this.#bOut = weights.get('decoder.decoder.2.bias')![0]!;
+    this.#basis = weights.get('stft.forward_basis_buffer')!;
     // Row 0 is window·cos(0): the window itself, in the basis' own float32 rounding.
-    this.#window = Float64Array.from(basis.subarray(0, N_FFT));
-    this.#spectrum = isWindowedDft(basis, this.#window)
+    this.#window = Float64Array.from(this.#basis.subarray(0, N_FFT));
+    this.#spectrum = isWindowedDft(this.#basis, this.#window)
       ? new RealPowerSpectrum(N_FFT, FRAMES)
       : undefined;
+  }
+
+  /**
+   * Speech probabilities of `count` (≤ 128) consecutive windows: `inputs` holds, per window, its
+   * 64 context samples then its 512 new ones (576 per window). Updates `h`/`c`; writes `out`.
+   */
+  runBlock(
+    inputs: Float32Array,
+    count: number,
+    h: Float64Array,
+    c: Float64Array,
+    out: Float32Array,
+    outOffset: number,
+  ): void {
+    const n = CONTEXT + VAD_WINDOW_SAMPLES;
+    const x = this.#padded;
+    const mag = this.#mag;
+    const a0 = this.#acts[0]!;
+    for (let b = 0; b < count; b++) {
+      const src = b * n;
+      for (let i = 0; i < n; i++) x[i] = inputs[src + i]!;
+      // Reflect padding on the right (the edge sample is not repeated).
+      for (let k = 0; k < PADDED - n; k++) x[n + k] = inputs[src + n - 2 - k]!;
+      if (this.#spectrum) this.#fftMagnitude(x, mag);
+      else this.#convMagnitude(x, mag);
+      for (let f = 0; f < BINS; f++)
+        for (let t = 0; t < FRAMES; t++) a0[(f * count + b) * FRAMES + t] = mag[f * FRAMES + t]!;
+    }
+    let frames = FRAMES;
+    this.#convs.forEach((conv, i) => {
+      frames = this.#conv(conv, this.#acts[i]!, count, frames, this.#acts[i + 1]!);
+    });
+
+    // LSTM input projections of the whole block: W_ih · x_b + b_ih + b_hh.
+    const feats = this.#acts[4]!; // [128][B]
+    const xb = this.#x;
+    const pre = this.#pre;
+    const wih = this.#wih;
+    const G = 4 * HIDDEN;
+    for (let b = 0; b < count; b++) {
+      for (let k = 0; k < HIDDEN; k++) xb[k] = feats[k * count + b]!;
+      const bias = this.#bias;
+      for (let r = 0; r < G; r += 4) {
+        // Four rows at a time share each load of x.
+        let s0 = bias[r]!;
+        let s1 = bias[r + 1]!;
+        let s2 = bias[r + 2]!;
+        let s3 = bias[r + 3]!;
+        const r0 = r * HIDDEN;
+        for (let k = 0; k < HIDDEN; k++) {
+          const v = xb[k]!;
+          s0 += wih[r0 + k]! * v;
+          s1 += wih[r0 + HIDDEN + k]! * v;
+          s2 += wih[r0 + 2 * HIDDEN + k]! * v;
+          s3 += wih[r0 + 3 * HIDDEN + k]! * v;
+        }
+        const p = b * G + r;
+        pre[p] = s0;
+        pre[p + 1] = s1;
+        pre[p + 2] = s2;
+        pre[p + 3] = s3;
+      }
+    }
+
+    // The recurrence, window by window (PyTorch gate order i, f, g, o), then ReLU, the 1×1
+    // convolution to one channel and the sigmoid.
+    const whh = this.#whh;
+    const wo = this.#wOut;
+    const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+    const g = this.#x; // reused: the gates of one step need 512, computed in four passes of 128
+    for (let b = 0; b < count; b++) {
+      const base = b * G;
+      for (let r = 0; r < G; r += 4) {
+        let s0 = pre[base + r]!;
+        let s1 = pre[base + r + 1]!;
+        let s2 = pre[base + r + 2]!;
+        let s3 = pre[base + r + 3]!;
+        const r0 = r * HIDDEN;
+        for (let k = 0; k < HIDDEN; k++) {
+          const v = h[k]!;
+          s0 += whh[r0 + k]! * v;
+          s1 += whh[r0 + HIDDEN + k]! * v;
+          s2 += whh[r0 + 2 * HIDDEN + k]! * v;
+          s3 += whh[r0 + 3 * HIDDEN + k]! * v;
+        }
+        pre[base + r] = s0;
+        pre[base + r + 1] = s1;
+        pre[base + r + 2] = s2;
+        pre[base + r + 3] = s3;
+      }
+      for (let k = 0; k < HIDDEN; k++) {
+        const ig = sigmoid(pre[base + k]!);
+        const fg = sigmoid(pre[base + HIDDEN + k]!);
+        const gg = Math.tanh(pre[base + 2 * HIDDEN + k]!);
+        const og = sigmoid(pre[base + 3 * HIDDEN + k]!);
+        c[k] = fg * c[k]! + ig * gg;
+        g[k] = og * Math.tanh(c[k]!);
+      }
+      let s = this.#bOut;
+      for (let k = 0; k < HIDDEN; k++) {
+        h[k] = g[k]!;
+        s += wo[k]! * Math.max(0, h[k]!);
+      }
+      out[outOffset + b] = sigmoid(s);
+    }
   }
 
   /** |STFT| through a 256-point real FFT of the windowed frames (4 frames, one batch). */
@@ -120,7 +244,7 @@ class SileroForward {
 
   /** |STFT| as the model defines it: a stride-128 convolution with the 258 basis filters. */
   #convMagnitude(x: Float64Array, mag: Float64Array): void {
-    const basis = this.#w.get('stft.forward_basis_buffer')!;
+    const basis = this.#basis;
     for (let f = 0; f < BINS; f++) {
       const re = f * N_FFT;
       const im = (f + BINS) * N_FFT;
@@ -139,80 +263,78 @@ class SileroForward {
   }
 
   /**
-   * Speech probability of `input` (64 context samples then 512 new ones); updates `h`/`c`.
+   * Kernel-3 convolution, padding 1, then ReLU, over `[inC][count][frames]`; writes
+   * `[outC][count][outFrames]` and returns `outFrames`. The four shapes of the model are unrolled
+   * (no bounds tests; each window's outputs accumulate in locals across input channels).
    */
-  run(input: Float32Array, h: Float64Array, c: Float64Array): number {
-    const x = this.#padded;
-    for (let i = 0; i < CONTEXT + VAD_WINDOW_SAMPLES; i++) x[i] = input[i]!;
-    // Reflect padding on the right (the edge sample is not repeated).
-    const n = CONTEXT + VAD_WINDOW_SAMPLES;
-    for (let k = 0; k < PADDED - n; k++) x[n + k] = input[n - 2 - k]!;
-
-    // STFT as a convolution with 258 filters (129 real, 129 imaginary), then the magnitude.
-    const mag = this.#acts[0]!;
-    if (this.#spectrum) this.#fftMagnitude(x, mag);
-    else this.#convMagnitude(x, mag);
-
-    let input2 = mag;
-    let frames = FRAMES;
-    this.#convs.forEach((conv, i) => {
-      const out = this.#acts[i + 1]!;
-      frames = this.#conv(conv, input2, frames, out);
-      input2 = out;
-    });
-
-    // LSTM cell (PyTorch gate order i, f, g, o) on the 128 features.
-    const wih = this.#w.get('decoder.rnn.weight_ih')!;
-    const whh = this.#w.get('decoder.rnn.weight_hh')!;
-    const bih = this.#w.get('decoder.rnn.bias_ih')!;
-    const bhh = this.#w.get('decoder.rnn.bias_hh')!;
-    const g = this.#gates;
-    for (let r = 0; r < 4 * HIDDEN; r++) {
-      let s = bih[r]! + bhh[r]!;
-      const row = r * HIDDEN;
-      for (let k = 0; k < HIDDEN; k++) s += wih[row + k]! * input2[k]! + whh[row + k]! * h[k]!;
-      g[r] = s;
-    }
-    const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
-    for (let k = 0; k < HIDDEN; k++) {
-      const ig = sigmoid(g[k]!);
-      const fg = sigmoid(g[HIDDEN + k]!);
-      const gg = Math.tanh(g[2 * HIDDEN + k]!);
-      const og = sigmoid(g[3 * HIDDEN + k]!);
-      c[k] = fg * c[k]! + ig * gg;
-      h[k] = og * Math.tanh(c[k]!);
-    }
-
-    // ReLU, 1×1 convolution to one channel, sigmoid (the mean over one frame is the value).
-    const wo = this.#w.get('decoder.decoder.2.weight')!;
-    let s = this.#w.get('decoder.decoder.2.bias')![0]!;
-    for (let k = 0; k < HIDDEN; k++) s += wo[k]! * Math.max(0, h[k]!);
-    return sigmoid(s);
-  }
-
-  /** Kernel-3 convolution, padding 1, then ReLU; returns the output frame count. */
-  #conv(conv: Conv, input: Float64Array, frames: number, out: Float64Array): number {
+  #conv(conv: Conv, input: Float64Array, count: number, frames: number, out: Float64Array): number {
     const { w, b, inC, outC, stride } = conv;
     const outFrames = Math.floor((frames + 2 - 3) / stride) + 1;
-    const acc = this.#acc;
+    const inStride = count * frames; // between input channels
     for (let o = 0; o < outC; o++) {
-      for (let t = 0; t < outFrames; t++) acc[t] = b[o]!;
-      let wo = o * inC * 3;
-      for (let i = 0; i < inC; i++, wo += 3) {
-        const w0 = w[wo]!;
-        const w1 = w[wo + 1]!;
-        const w2 = w[wo + 2]!;
-        const xi = i * frames;
-        for (let t = 0; t < outFrames; t++) {
-          // Input frames t·stride − 1 … t·stride + 1; the zero padding is skipped.
-          const c = t * stride;
-          let s = w1 * input[xi + c]!;
-          if (c > 0) s += w0 * input[xi + c - 1]!;
-          if (c + 1 < frames) s += w2 * input[xi + c + 1]!;
-          acc[t] = acc[t]! + s;
+      const bias = b[o]!;
+      const wBase = o * inC * 3;
+      const yBase = o * count * outFrames;
+      for (let k = 0; k < count; k++) {
+        let xi = k * frames;
+        let wi = wBase;
+        if (frames === 4 && stride === 1) {
+          let y0 = bias;
+          let y1 = bias;
+          let y2 = bias;
+          let y3 = bias;
+          for (let i = 0; i < inC; i++, xi += inStride, wi += 3) {
+            const w0 = w[wi]!;
+            const w1 = w[wi + 1]!;
+            const w2 = w[wi + 2]!;
+            const x0 = input[xi]!;
+            const x1 = input[xi + 1]!;
+            const x2 = input[xi + 2]!;
+            const x3 = input[xi + 3]!;
+            y0 += w1 * x0 + w2 * x1;
+            y1 += w0 * x0 + w1 * x1 + w2 * x2;
+            y2 += w0 * x1 + w1 * x2 + w2 * x3;
+            y3 += w0 * x2 + w1 * x3;
+          }
+          const y = yBase + k * 4;
+          out[y] = y0 > 0 ? y0 : 0;
+          out[y + 1] = y1 > 0 ? y1 : 0;
+          out[y + 2] = y2 > 0 ? y2 : 0;
+          out[y + 3] = y3 > 0 ? y3 : 0;
+        } else if (frames === 4 && stride === 2) {
+          let y0 = bias;
+          let y1 = bias;
+          for (let i = 0; i < inC; i++, xi += inStride, wi += 3) {
+            const x1 = input[xi + 1]!;
+            y0 += w[wi + 1]! * input[xi]! + w[wi + 2]! * x1;
+            y1 += w[wi]! * x1 + w[wi + 1]! * input[xi + 2]! + w[wi + 2]! * input[xi + 3]!;
+          }
+          const y = yBase + k * 2;
+          out[y] = y0 > 0 ? y0 : 0;
+          out[y + 1] = y1 > 0 ? y1 : 0;
+        } else if (frames === 2 && stride === 2) {
+          let y0 = bias;
+          for (let i = 0; i < inC; i++, xi += inStride, wi += 3)
+            y0 += w[wi + 1]! * input[xi]! + w[wi + 2]! * input[xi + 1]!;
+          out[yBase + k] = y0 > 0 ? y0 : 0;
+        } else if (frames === 1) {
+          let y0 = bias;
+          for (let i = 0; i < inC; i++, xi += inStride, wi += 3) y0 += w[wi + 1]! * input[xi]!;
+          out[yBase + k] = y0 > 0 ? y0 : 0;
+        } else {
+          // Any other shape (not used by the converted model): the plain definition.
+          for (let t = 0; t < outFrames; t++) {
+            let y = bias;
+            for (let i = 0; i < inC; i++)
+              for (let j = 0; j < 3; j++) {
+                const f = t * stride + j - 1;
+                if (f >= 0 && f < frames)
+                  y += w[wBase + i * 3 + j]! * input[i * inStride + k * frames + f]!;
+              }
+            out[yBase + k * outFrames + t] = y > 0 ? y : 0;
+          }
         }
       }
-      for (let t = 0; t < outFrames; t++) out[o * outFrames + t] = Math.max(0, acc[t]!);
     }
     return outFrames;
   }
@@ -233,6 +355,7 @@ export class SileroVadStream {
   readonly #input = new Float32Array(CONTEXT + VAD_WINDOW_SAMPLES);
   readonly #h = new Float64Array(HIDDEN);
   readonly #c = new Float64Array(HIDDEN);
+  readonly #out = new Float32Array(1);
 
   /** @internal Created by {@link SileroVad.createStream}. */
   constructor(weights: SileroWeights) {
@@ -254,10 +377,10 @@ export class SileroVadStream {
     const x = this.#input;
     x.set(window, CONTEXT);
     x.fill(0, CONTEXT + window.length);
-    const p = this.#forward.run(x, this.#h, this.#c);
+    this.#forward.runBlock(x, 1, this.#h, this.#c, this.#out, 0);
     // The next window's context: the last 64 samples of this one (padding included).
     x.copyWithin(0, VAD_WINDOW_SAMPLES, VAD_WINDOW_SAMPLES + CONTEXT);
-    return p;
+    return this.#out[0]!;
   }
 
   /** Forgets the state and the context (a new recording). */
@@ -318,25 +441,33 @@ export class SileroVad {
   speechProbabilities(samples: Float32Array, options: SpeechProbabilityOptions = {}): Float32Array {
     if (!(samples instanceof Float32Array))
       throw new VadError('INVALID_INPUT', 'samples must be a Float32Array of 16 kHz mono audio');
-    const stream = this.createStream();
+    const forward = new SileroForward(this.#weights);
+    const h = new Float64Array(HIDDEN);
+    const c = new Float64Array(HIDDEN);
     const n = Math.ceil(samples.length / VAD_WINDOW_SAMPLES);
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (i % 256 === 0) {
-        if (options.signal?.aborted)
-          throw new VadError('ABORTED', 'voice activity detection was aborted', {
-            cause: options.signal.reason,
-          });
-        options.onProgress?.(i * VAD_WINDOW_SAMPLES, samples.length);
+    const per = CONTEXT + VAD_WINDOW_SAMPLES;
+    const inputs = new Float32Array(BLOCK * per);
+    for (let first = 0; first < n; first += BLOCK) {
+      if (options.signal?.aborted)
+        throw new VadError('ABORTED', 'voice activity detection was aborted', {
+          cause: options.signal.reason,
+        });
+      options.onProgress?.(first * VAD_WINDOW_SAMPLES, samples.length);
+      const count = Math.min(BLOCK, n - first);
+      inputs.fill(0);
+      for (let b = 0; b < count; b++) {
+        // Window i is the 64 samples before it (zeros before the start), then its 512 (the last
+        // one zero-padded): what the package's wrapper feeds, its context being the previous input's tail.
+        const start = (first + b) * VAD_WINDOW_SAMPLES;
+        const from = Math.max(0, start - CONTEXT);
+        const to = Math.min(samples.length, start + VAD_WINDOW_SAMPLES);
+        for (let k = from; k < to; k++)
+          if (!Number.isFinite(samples[k]!))
+            throw new VadError('INVALID_INPUT', `sample ${k} is not finite (${samples[k]})`);
+        inputs.set(samples.subarray(from, to), b * per + (from - (start - CONTEXT)));
       }
-      const w = samples.subarray(i * VAD_WINDOW_SAMPLES, (i + 1) * VAD_WINDOW_SAMPLES);
-      for (let k = 0; k < w.length; k++)
-        if (!Number.isFinite(w[k]!))
-          throw new VadError(
-            'INVALID_INPUT',
-            `sample ${i * VAD_WINDOW_SAMPLES + k} is not finite (${w[k]})`,
-          );
-      out[i] = stream.push(w);
+      forward.runBlock(inputs, count, h, c, out, first);
     }
     options.onProgress?.(samples.length, samples.length);
     return out;
