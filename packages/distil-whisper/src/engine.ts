@@ -1,24 +1,32 @@
-// The transcription work itself: audio → features → encoder → generation → text. Runs inside the
-// model thread (worker.ts), or on the caller's thread with `inline: true`.
+// The transcription work itself: audio → features → encoder → generation → text, for recordings
+// of any length. Runs inside the model thread (worker.ts), or on the caller's thread with
+// `inline: true`. The long-form algorithms live in ./longform (the loop itself in
+// @distil-whisper/model); this file loads the model and routes requests.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAudio, WhisperFeatureExtractor, type AudioSource } from '@distil-whisper/audio';
+import { WhisperFeatureExtractor } from '@distil-whisper/audio';
 import { setNumThreads } from '@distil-whisper/kernels';
-import { generate, WhisperModel, type GenerateOptions } from '@distil-whisper/model';
-import { toLanguageCode, WhisperTokenizer } from '@distil-whisper/tokenizer';
+import {
+  selectWindows,
+  whisperWindowEncoder,
+  WhisperModel,
+  type WindowEncoder,
+} from '@distil-whisper/model';
+import { WhisperTokenizer } from '@distil-whisper/tokenizer';
 import { encodeRequest, loadAssistant } from './assistant';
 import { TranscribeError } from './errors';
+import type { EngineInput } from './longform/recording';
+import { resolveRequest, type EngineOptions } from './longform/request';
+import { runChunked, runSequential } from './longform/run';
 import type {
   PipelineOptions,
-  Segment,
-  TranscribeOptions,
+  TranscribeOutcome,
   TranscribeProgress,
   Transcription,
 } from './types';
 
-/** What crosses into the engine: decoded-or-not audio plus plain options (no functions, no signal). */
-export type EngineInput = string | Uint8Array | { samples: Float32Array; sampleRate: number };
-export type EngineOptions = Omit<TranscribeOptions, 'signal' | 'onProgress' | 'sampleRate'>;
+export type { EngineInput } from './longform/recording';
+export type { EngineOptions } from './longform/request';
 
 export class Engine {
   private constructor(
@@ -53,107 +61,86 @@ export class Engine {
     }
   }
 
+  /**
+   * Encodes batches of windows for the main model and, when loaded, the assistant too; reports
+   * the encoder stage of each batch.
+   */
+  #encoder(progress: (p: TranscribeProgress) => void): WindowEncoder {
+    const base = this.#windowEncoder();
+    return {
+      numMelBins: base.numMelBins,
+      framesPerWindow: base.framesPerWindow,
+      encode: (features, batch) => {
+        progress({ stage: 'encoder' });
+        return base.encode(features, batch);
+      },
+    };
+  }
+
+  #windowEncoder(): WindowEncoder {
+    const { model, assistant } = this;
+    if (!assistant) return whisperWindowEncoder(model);
+    return {
+      numMelBins: model.config.numMelBins,
+      framesPerWindow: model.framesPerWindow,
+      encode: (features, batch) => {
+        const enc = encodeRequest(model, assistant, features, batch);
+        const drafts = enc.assistant;
+        return {
+          model: enc.model,
+          encoderOutput: null,
+          dispose: () => enc.dispose(),
+          ...(drafts
+            ? {
+                generateOptions: (rows: readonly number[]) => ({
+                  assistant: { ...drafts, model: selectWindows(drafts.model, rows) },
+                }),
+              }
+            : {}),
+        };
+      },
+    };
+  }
+
+  /**
+   * Transcribes several recordings of any length; `report` gets each one's outcome as soon as it
+   * is known (a recording that fails is reported and the others go on). Recordings of at most one
+   * window are decoded as transformers' short-form `generate()`; longer ones by the request's
+   * long-form algorithm.
+   */
+  async transcribeMany(
+    inputs: readonly EngineInput[],
+    options: EngineOptions,
+    progress: (p: TranscribeProgress) => void,
+    report: (file: number, outcome: TranscribeOutcome) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const request = resolveRequest(this.model, this.tokenizer, this.features, options);
+    const ctx = {
+      encoder: this.#encoder(progress),
+      gen: this.model.generationConfig,
+      tokenizer: this.tokenizer,
+      features: this.features,
+      signal,
+      progress,
+      report,
+    };
+    if (request.mode === 'chunked') await runChunked(ctx, inputs, request, options.regions);
+    else await runSequential(ctx, inputs, request, options.regions);
+  }
+
+  /** One recording: its transcription, or its error thrown. */
   async transcribe(
     input: EngineInput,
     options: EngineOptions,
     progress: (p: TranscribeProgress) => void,
     signal?: AbortSignal,
   ): Promise<Transcription> {
-    const fe = this.features.config;
-    progress({ stage: 'audio' });
-    const source: AudioSource =
-      typeof input === 'string' || input instanceof Uint8Array ? input : input;
-    const samples = await loadAudio(source, {
-      sampleRate: fe.samplingRate,
-      ...(signal ? { signal } : {}),
-    });
-    const durationSeconds = samples.length / fe.samplingRate;
-    if (samples.length > fe.nSamples)
-      throw new TranscribeError(
-        'AUDIO_TOO_LONG',
-        `audio is ${durationSeconds.toFixed(2)} s long but the model window is ${fe.chunkLength} s; long-form transcription is not supported yet — split the audio into windows of at most ${fe.chunkLength} s`,
-        { durationSeconds },
-      );
-    progress({ stage: 'features' });
-    const feats = this.features.extract(samples);
-    progress({ stage: 'encoder' });
-    const enc = encodeRequest(this.model, this.assistant, feats.data);
-    try {
-      const gen = this.model.generationConfig;
-      const multilingual = Object.keys(gen.langToId).length > 0;
-      let language: string | null = null;
-      if (options.language !== undefined) {
-        const code = toLanguageCode(options.language);
-        if (code === undefined)
-          throw new TranscribeError('INVALID_INPUT', `unknown language '${options.language}'`);
-        language = code;
-      }
-      if (!multilingual) {
-        if (language !== null && language !== 'en')
-          throw new TranscribeError(
-            'INVALID_INPUT',
-            `this English-only model cannot transcribe language '${language}'`,
-          );
-        if (options.task === 'translate')
-          throw new TranscribeError('INVALID_INPUT', 'this English-only model cannot translate');
-        language = null;
-      }
-      const genOptions: GenerateOptions = {
-        language,
-        task: multilingual ? (options.task ?? (language !== null ? 'transcribe' : null)) : null,
-        returnTimestamps: options.returnTimestamps ?? false,
-        windowFrames: Math.min(fe.nbMaxFrames, Math.ceil(samples.length / fe.hopLength)),
-        onStep: (tokens) => progress({ stage: 'decoder', tokens }),
-        ...(options.numBeams !== undefined ? { numBeams: options.numBeams } : {}),
-        ...(options.lengthPenalty !== undefined ? { lengthPenalty: options.lengthPenalty } : {}),
-        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.compressionRatioThreshold !== undefined
-          ? { compressionRatioThreshold: options.compressionRatioThreshold }
-          : {}),
-        ...(options.logprobThreshold !== undefined
-          ? { logprobThreshold: options.logprobThreshold }
-          : {}),
-        ...(options.noSpeechThreshold !== undefined
-          ? { noSpeechThreshold: options.noSpeechThreshold }
-          : {}),
-        ...(options.maxNewTokens !== undefined ? { maxNewTokens: options.maxNewTokens } : {}),
-        ...(options.prompt !== undefined
-          ? { promptIds: this.tokenizer.promptIds(options.prompt) }
-          : {}),
-        ...(signal ? { signal } : {}),
-      };
-      const [result] = await generate(enc.model, gen, {
-        ...genOptions,
-        ...(enc.assistant ? { assistant: enc.assistant } : {}),
-      });
-      if (!result) throw new TranscribeError('WORKER_FAILED', 'generation returned no result');
-      const eot = this.tokenizer.special.eot;
-      const textOf = (ids: readonly number[]): string =>
-        this.tokenizer.decode(ids.filter((t) => t < eot));
-      const segments: Segment[] = genOptions.returnTimestamps
-        ? // A random or confused model may put timestamps past the end of the audio: clamp to it.
-          result.segments.map((s) => ({
-            start: Math.min(s.start, durationSeconds),
-            end: Math.min(Math.max(s.end, s.start), durationSeconds),
-            text: textOf(s.tokens),
-            tokens: s.tokens,
-          }))
-        : [{ start: 0, end: durationSeconds, text: textOf(result.tokens), tokens: result.tokens }];
-      progress({ stage: 'done' });
-      return {
-        text: textOf(result.tokens),
-        segments,
-        tokens: result.tokens,
-        language: result.language,
-        durationSeconds,
-        temperature: result.temperature,
-        avgLogprob: result.avgLogprob,
-        noSpeechProb: result.noSpeechProb,
-      };
-    } finally {
-      enc.dispose();
-    }
+    let outcome: TranscribeOutcome | undefined;
+    await this.transcribeMany([input], options, progress, (_, o) => (outcome = o), signal);
+    if (!outcome) throw new TranscribeError('WORKER_FAILED', 'transcription returned no result');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
   }
 
   dispose(): void {

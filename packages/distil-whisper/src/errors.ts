@@ -1,13 +1,11 @@
 /**
  * Stable codes of {@link TranscribeError}:
- * - `AUDIO_TOO_LONG`: the audio is longer than the model window (30 s); long-form is not supported yet.
  * - `INVALID_INPUT`: the input or an option has the wrong kind or value.
  * - `WORKER_FAILED`: the model thread exited or could not start.
  * - `DISPOSED`: the pipeline was disposed.
  * - `ABORTED`: the caller's AbortSignal fired.
  */
-export type TranscribeErrorCode =
-  'AUDIO_TOO_LONG' | 'INVALID_INPUT' | 'WORKER_FAILED' | 'DISPOSED' | 'ABORTED';
+export type TranscribeErrorCode = 'INVALID_INPUT' | 'WORKER_FAILED' | 'DISPOSED' | 'ABORTED';
 
 /**
  * A transcription request that cannot be served. Errors of the underlying packages
@@ -17,14 +15,14 @@ export type TranscribeErrorCode =
  * @example
  * ```ts
  * try { await asr.transcribe('long.wav'); }
- * catch (e) { if (e instanceof TranscribeError && e.code === 'AUDIO_TOO_LONG') splitAndRetry(); }
+ * catch (e) { if (e instanceof TranscribeError && e.code === 'INVALID_INPUT') console.error(e.message); }
  * ```
  */
 export class TranscribeError extends Error {
   override readonly name = 'TranscribeError';
   /** Stable machine-readable reason. */
   readonly code: TranscribeErrorCode;
-  /** Duration of the refused audio in seconds (`AUDIO_TOO_LONG` only). */
+  /** Duration of the audio in seconds, when an error concerns it. */
   readonly durationSeconds: number | undefined;
 
   constructor(

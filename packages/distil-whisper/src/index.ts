@@ -5,10 +5,14 @@
  */
 export { createPipeline, type Pipeline } from './pipeline';
 export type {
+  LongFormMode,
   PipelineOptions,
   Segment,
+  TimeRegion,
   TranscribeInput,
+  TranscribeManyOptions,
   TranscribeOptions,
+  TranscribeOutcome,
   TranscribeProgress,
   Transcription,
 } from './types';

@@ -6,10 +6,13 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine, type EngineInput, type EngineOptions } from './engine';
 import { deserializeError, TranscribeError, type SerializedError } from './errors';
+import { spoolStream, type Spooled } from './spool';
 import type {
   PipelineOptions,
   TranscribeInput,
+  TranscribeManyOptions,
   TranscribeOptions,
+  TranscribeOutcome,
   TranscribeProgress,
   Transcription,
 } from './types';
@@ -17,12 +20,34 @@ import type {
 /** A loaded model ready to transcribe. Create with {@link createPipeline}; call {@link Pipeline.dispose} when done. */
 export interface Pipeline {
   /**
-   * Transcribes one clip of at most one model window (30 s).
+   * Transcribes one recording of any length: audio of at most one model window (30 s) in one
+   * window, longer audio by the long-form algorithm of `options.longForm` (sequential by default,
+   * or chunked), decoded and resampled as a stream (memory does not grow with the length).
    *
-   * @throws {@link TranscribeError} `AUDIO_TOO_LONG` for longer audio, `INVALID_INPUT`, `ABORTED`, `DISPOSED`;
+   * @throws {@link TranscribeError} `INVALID_INPUT`, `ABORTED`, `DISPOSED`, `WORKER_FAILED`;
    *   audio, tokenizer and generation errors keep their own class name and `code`.
+   * @example
+   * ```ts
+   * const talk = await asr.transcribe('talk.mp3', { longForm: 'chunked', batchSize: 8 });
+   * ```
    */
   transcribe(input: TranscribeInput, options?: TranscribeOptions): Promise<Transcription>;
+  /**
+   * Transcribes several recordings with the same options, sharing batches between them (chunks
+   * of all recordings, or recordings' windows). Never rejects for one recording: each outcome
+   * (result or error) is returned in input order, and given to `onResult` as it completes.
+   *
+   * @throws {@link TranscribeError} for the request as a whole (`INVALID_INPUT` options, `ABORTED`, `DISPOSED`)
+   * @example
+   * ```ts
+   * const outcomes = await asr.transcribeMany(['a.wav', 'b.flac'], { longForm: 'chunked', batchSize: 8 });
+   * for (const o of outcomes) console.log(o.ok ? o.result.text : o.error.message);
+   * ```
+   */
+  transcribeMany(
+    inputs: readonly TranscribeInput[],
+    options?: TranscribeManyOptions,
+  ): Promise<TranscribeOutcome[]>;
   /** Stops the model thread and frees the model. Pending requests fail with `DISPOSED`. */
   dispose(): Promise<void>;
 }
@@ -31,10 +56,20 @@ type Reply =
   | { type: 'ready' }
   | { type: 'load-error'; error: SerializedError }
   | { type: 'progress'; id: number; progress: TranscribeProgress }
-  | { type: 'result'; id: number; result: Transcription }
+  | { type: 'file'; id: number; index: number; result?: Transcription; error?: SerializedError }
+  | { type: 'result'; id: number }
   | { type: 'error'; id: number; error: SerializedError };
 
-function toEngineInput(input: TranscribeInput, options: TranscribeOptions): EngineInput {
+function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
+  return typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
+}
+
+/** The engine's form of an input; streams are copied to a temporary file (long-form reads twice). */
+async function toEngineInput(
+  input: TranscribeInput,
+  options: TranscribeOptions,
+  spooled: Spooled[],
+): Promise<EngineInput> {
   if (typeof input === 'string') return input;
   if (input instanceof URL) {
     if (input.protocol !== 'file:')
@@ -48,6 +83,11 @@ function toEngineInput(input: TranscribeInput, options: TranscribeOptions): Engi
     return { samples: input, sampleRate: options.sampleRate ?? 16000 };
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (isAsyncIterable(input)) {
+    const s = await spoolStream(input, options.signal);
+    spooled.push(s);
+    return s.path;
+  }
   if (
     typeof input === 'object' &&
     input !== null &&
@@ -57,12 +97,12 @@ function toEngineInput(input: TranscribeInput, options: TranscribeOptions): Engi
     return { samples: input.samples, sampleRate: input.sampleRate };
   throw new TranscribeError(
     'INVALID_INPUT',
-    'input must be a path, file: URL, Buffer/Uint8Array/ArrayBuffer of an audio file, Float32Array samples or { samples, sampleRate }',
+    'input must be a path, file: URL, Buffer/Uint8Array/ArrayBuffer of an audio file, a stream of its bytes, Float32Array samples or { samples, sampleRate }',
   );
 }
 
-function engineOptions(o: TranscribeOptions): EngineOptions {
-  const { signal: _s, onProgress: _p, sampleRate: _r, ...rest } = o;
+function engineOptions(o: TranscribeManyOptions): EngineOptions {
+  const { signal: _s, onProgress: _p, sampleRate: _r, onResult: _o, ...rest } = o;
   return rest;
 }
 
@@ -85,6 +125,39 @@ function spawnWorker(modelDir: string, options: PipelineOptions, abortFlag: Int3
   });
 }
 
+/** Runs one request: inputs prepared, outcomes collected in input order, temporaries removed. */
+async function runRequest(
+  inputs: readonly TranscribeInput[],
+  options: TranscribeManyOptions,
+  send: (
+    engineInputs: EngineInput[],
+    onOutcome: (index: number, outcome: TranscribeOutcome) => void,
+  ) => Promise<void>,
+): Promise<TranscribeOutcome[]> {
+  if (options.signal?.aborted) throw new TranscribeError('ABORTED', 'transcription was aborted');
+  const spooled: Spooled[] = [];
+  try {
+    const engineInputs: EngineInput[] = [];
+    for (const input of inputs) engineInputs.push(await toEngineInput(input, options, spooled));
+    const outcomes: TranscribeOutcome[] = new Array<TranscribeOutcome>(inputs.length);
+    await send(engineInputs, (index, outcome) => {
+      outcomes[index] = outcome;
+      options.onResult?.(index, outcome);
+    });
+    return outcomes;
+  } finally {
+    for (const s of spooled) await s.remove();
+  }
+}
+
+/** The first outcome of a one-input request, as a result or a thrown error. */
+function single(outcomes: TranscribeOutcome[]): Transcription {
+  const o = outcomes[0];
+  if (!o) throw new TranscribeError('WORKER_FAILED', 'transcription returned no result');
+  if (!o.ok) throw o.error;
+  return o.result;
+}
+
 /**
  * Loads a Whisper / Distil-Whisper checkpoint directory (config.json, model.safetensors,
  * tokenizer files, preprocessor_config.json) into a model thread.
@@ -105,15 +178,14 @@ export async function createPipeline(
   if (options.inline) return inlinePipeline(await Engine.load(modelDir, options));
   const abortFlag = new Int32Array(new SharedArrayBuffer(4));
   const worker = spawnWorker(modelDir, options, abortFlag);
-  const pending = new Map<
-    number,
-    {
-      resolve: (t: Transcription) => void;
-      reject: (e: Error) => void;
-      onProgress?: ((p: TranscribeProgress) => void) | undefined;
-      stack?: string | undefined;
-    }
-  >();
+  interface Pending {
+    resolve: () => void;
+    reject: (e: Error) => void;
+    onProgress?: ((p: TranscribeProgress) => void) | undefined;
+    onOutcome: (index: number, outcome: TranscribeOutcome) => void;
+    stack?: string | undefined;
+  }
+  const pending = new Map<number, Pending>();
   let disposed = false;
   let nextId = 1;
   const failAll = (e: Error): void => {
@@ -141,11 +213,26 @@ export async function createPipeline(
   });
   worker.on('message', (m: Reply) => {
     if (m.type === 'progress') pending.get(m.id)?.onProgress?.(m.progress);
-    else if (m.type === 'result' || m.type === 'error') {
+    else if (m.type === 'file') {
+      const p = pending.get(m.id);
+      if (!p) return;
+      p.onOutcome(
+        m.index,
+        m.result
+          ? { ok: true, result: m.result }
+          : {
+              ok: false,
+              error: deserializeError(
+                m.error ?? { name: 'Error', message: 'unknown failure' },
+                p.stack,
+              ),
+            },
+      );
+    } else if (m.type === 'result' || m.type === 'error') {
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
-      if (m.type === 'result') p.resolve(m.result);
+      if (m.type === 'result') p.resolve();
       else p.reject(deserializeError(m.error, p.stack));
     }
   });
@@ -161,28 +248,25 @@ export async function createPipeline(
   // The worker must not keep the process alive while idle.
   worker.unref();
 
-  return {
-    transcribe(input, opts = {}) {
+  const request = (
+    inputs: readonly TranscribeInput[],
+    opts: TranscribeManyOptions,
+  ): Promise<TranscribeOutcome[]> => {
+    if (disposed)
+      return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
+    const stack = new Error().stack;
+    return runRequest(inputs, opts, (engineInputs, onOutcome) => {
       if (disposed)
         return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
-      let engineInput: EngineInput;
-      try {
-        engineInput = toEngineInput(input, opts);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      if (opts.signal?.aborted)
-        return Promise.reject(new TranscribeError('ABORTED', 'transcription was aborted'));
       const id = nextId++;
-      const stack = new Error().stack;
-      return new Promise<Transcription>((resolve, reject) => {
+      return new Promise<void>((resolve, reject) => {
         worker.ref();
         const done = (): void => {
           if (pending.size === 0) worker.unref();
         };
         pending.set(id, {
-          resolve: (t) => {
-            resolve(t);
+          resolve: () => {
+            resolve();
             done();
           },
           reject: (e) => {
@@ -190,6 +274,7 @@ export async function createPipeline(
             done();
           },
           onProgress: opts.onProgress,
+          onOutcome,
           stack,
         });
         opts.signal?.addEventListener(
@@ -203,11 +288,18 @@ export async function createPipeline(
         worker.postMessage({
           type: 'transcribe',
           id,
-          input: engineInput,
+          inputs: engineInputs,
           options: engineOptions(opts),
         });
       });
+    });
+  };
+
+  return {
+    async transcribe(input, opts = {}) {
+      return single(await request([input], opts));
     },
+    transcribeMany: (inputs, opts = {}) => request(inputs, opts),
     async dispose() {
       if (disposed) return;
       disposed = true;
@@ -221,16 +313,27 @@ export async function createPipeline(
 
 function inlinePipeline(engine: Engine): Pipeline {
   let disposed = false;
-  return {
-    async transcribe(input, opts = {}) {
-      if (disposed) throw new TranscribeError('DISPOSED', 'this pipeline was disposed');
-      return engine.transcribe(
-        toEngineInput(input, opts),
+  const request = (
+    inputs: readonly TranscribeInput[],
+    opts: TranscribeManyOptions,
+  ): Promise<TranscribeOutcome[]> => {
+    if (disposed)
+      return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
+    return runRequest(inputs, opts, (engineInputs, onOutcome) =>
+      engine.transcribeMany(
+        engineInputs,
         engineOptions(opts),
         (p) => opts.onProgress?.(p),
+        onOutcome,
         opts.signal,
-      );
+      ),
+    );
+  };
+  return {
+    async transcribe(input, opts = {}) {
+      return single(await request([input], opts));
     },
+    transcribeMany: (inputs, opts = {}) => request(inputs, opts),
     async dispose() {
       if (!disposed) engine.dispose();
       disposed = true;

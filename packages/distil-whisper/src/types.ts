@@ -1,13 +1,28 @@
 // Public option and result types of the pipeline.
+import type { SegmentWord } from '@distil-whisper/model';
 
-/** Audio to transcribe: a file path or `file:` URL, the bytes of an audio file, or samples. */
+/**
+ * Audio to transcribe: a file path or `file:` URL, the bytes of an audio file, a stream of such
+ * bytes (`fs.createReadStream`, `process.stdin`: copied to a temporary file first, since long-form
+ * decoding reads the audio twice), or samples.
+ */
 export type TranscribeInput =
   | string
   | URL
   | Uint8Array
   | ArrayBuffer
+  | AsyncIterable<Uint8Array>
   | Float32Array
   | { samples: Float32Array; sampleRate: number };
+
+/** A span of the recording in seconds. */
+export interface TimeRegion {
+  start: number;
+  end: number;
+}
+
+/** Long-form algorithms for audio longer than the model window. */
+export type LongFormMode = 'sequential' | 'chunked';
 
 /** Options of {@link Pipeline.transcribe}. */
 export interface TranscribeOptions {
@@ -25,27 +40,77 @@ export interface TranscribeOptions {
   temperature?: number | number[];
   /** Seed of sampling. Default 0. */
   seed?: number;
-  /** Fallback thresholds (openai/whisper uses 2.4, −1 and 0.6). Default: none. */
+  /**
+   * Fall back to the next temperature when the zlib compression ratio of the window's token ids
+   * exceeds this (transformers measures token bytes: 1.35 is the Distil-Whisper recipe;
+   * openai/whisper's 2.4 is on text). Default: the checkpoint's `compression_ratio_threshold`,
+   * else none.
+   */
   compressionRatioThreshold?: number;
+  /** Fall back when the average log-probability is below this (usually −1). Default: the checkpoint's, else none. */
   logprobThreshold?: number;
+  /**
+   * Skip a window as silence when p(no speech) exceeds this and the average log-probability is
+   * below `logprobThreshold` (usually 0.6). Default: the checkpoint's, else none.
+   */
   noSpeechThreshold?: number;
-  /** Text that conditions decoding (`<|startofprev|>` prompt). */
+  /** Text that conditions decoding (`<|startofprev|>` prompt); in long-form, the first window's. */
   prompt?: string;
-  /** Most tokens to generate. Default: up to the decoder's 448 positions. */
+  /** Most tokens to generate per window. Default: up to the decoder's 448 positions. */
   maxNewTokens?: number;
+  /**
+   * How audio longer than the model window (30 s) is transcribed: `'sequential'` (default:
+   * transformers' `generate()` long-form — 30 s windows moved by the predicted timestamps, with
+   * fallback and optional conditioning) or `'chunked'` (transformers' ASR pipeline —
+   * overlapping chunks decoded independently, in batches, merged by longest common sequence).
+   */
+  longForm?: LongFormMode;
+  /**
+   * Chunked: chunk length in seconds (at most the model window). Default 30, or 25 for
+   * distilled checkpoints (a decoder shallower than the encoder), as Distil-Whisper recommends.
+   */
+  chunkLength?: number;
+  /** Chunked: overlap on each side in seconds, or `[left, right]`. Default chunk length / 6. */
+  stride?: number | [number, number];
+  /**
+   * Windows encoded and decoded together: chunks (chunked; of one or many recordings), or
+   * recordings (sequential, {@link Pipeline.transcribeMany}). Default 1.
+   */
+  batchSize?: number;
+  /**
+   * Sequential: condition each window on the text before it (`<|startofprev|>` + the last 223
+   * tokens), except after a window decoded at temperature ≥ 0.5. Default: the checkpoint's
+   * `condition_on_prev_tokens`, else false (transformers; openai/whisper defaults to true).
+   */
+  conditionOnPreviousText?: boolean;
+  /**
+   * Transcribe only these spans of the recording (sorted, non-overlapping seconds), joined;
+   * segment times are mapped back to the recording. The seam for a VAD pre-pass. Default: all.
+   */
+  regions?: TimeRegion[];
   /** Sample rate of a bare Float32Array input. Default 16000. */
   sampleRate?: number;
   /** Cancels the request. */
   signal?: AbortSignal;
-  /** Progress of the request (audio decoding, encoding, tokens generated). */
+  /** Progress of the request (audio decoding, seconds transcribed, tokens generated). */
   onProgress?: (progress: TranscribeProgress) => void;
 }
 
 /** A progress report. */
 export interface TranscribeProgress {
+  /**
+   * `'audio'`: measuring a recording (first decoding pass); `'decoder'`: transcribing (`seconds`
+   * of `totalSeconds` done, or `tokens` of the current window); `'done'`: a recording finished.
+   */
   stage: 'audio' | 'features' | 'encoder' | 'decoder' | 'done';
-  /** Tokens generated so far (decoder stage). */
+  /** Index of the recording in the request ({@link Pipeline.transcribeMany}); 0 otherwise. */
+  file?: number;
+  /** Tokens generated so far in the current window. */
   tokens?: number;
+  /** Seconds of the recording transcribed so far. */
+  seconds?: number;
+  /** Seconds in the recording (known after the first pass). */
+  totalSeconds?: number;
 }
 
 /** A span of the transcription. */
@@ -55,6 +120,13 @@ export interface Segment {
   end: number;
   text: string;
   tokens: number[];
+  /** Word timings, when word-level timestamps were requested. */
+  words?: SegmentWord[];
+  /** Quality measures of the window the segment came from (sequential long-form). */
+  temperature?: number;
+  avgLogprob?: number;
+  compressionRatio?: number;
+  noSpeechProb?: number;
 }
 
 /** Result of {@link Pipeline.transcribe}. */
@@ -69,12 +141,25 @@ export interface Transcription {
   language: string | null;
   /** Audio duration in seconds. */
   durationSeconds: number;
-  /** Temperature of the kept decoding attempt. */
+  /** Temperature of the kept decoding attempt (the highest over windows in long-form). */
   temperature: number;
-  /** Average token log-probability of the kept attempt. */
+  /** Average token log-probability of the kept attempt (the mean over windows in long-form). */
   avgLogprob: number;
-  /** Probability that the window holds no speech. */
+  /** Probability that the window holds no speech (the first window's in long-form). */
   noSpeechProb: number;
+  /** The long-form algorithm used, or null for audio of one window. */
+  longForm: LongFormMode | null;
+  /** Windows decoded (chunks, for chunked long-form). */
+  windows: number;
+}
+
+/** One recording's outcome in {@link Pipeline.transcribeMany}: its result, or why it failed. */
+export type TranscribeOutcome = { ok: true; result: Transcription } | { ok: false; error: Error };
+
+/** Options of {@link Pipeline.transcribeMany}: those of every recording, and a per-recording callback. */
+export interface TranscribeManyOptions extends TranscribeOptions {
+  /** Called as each recording finishes or fails (in completion order), with its input index. */
+  onResult?: (index: number, outcome: TranscribeOutcome) => void;
 }
 
 /** Options of {@link createPipeline}. */

@@ -5,7 +5,7 @@ import { serializeError } from './errors';
 import type { PipelineOptions } from './types';
 
 export type WorkerRequest =
-  | { type: 'transcribe'; id: number; input: EngineInput; options: EngineOptions }
+  | { type: 'transcribe'; id: number; inputs: EngineInput[]; options: EngineOptions }
   | { type: 'abort'; id: number }
   | { type: 'dispose' };
 
@@ -38,16 +38,22 @@ Engine.load(modelDir, options).then(
       aborts.set(msg.id, controller);
       queue = queue.then(async () => {
         try {
-          const result = await engine.transcribe(
-            msg.input,
+          await engine.transcribeMany(
+            msg.inputs,
             msg.options,
             (p) => {
               if (Atomics.load(abortFlag, 0) === msg.id) controller.abort();
               port.postMessage({ type: 'progress', id: msg.id, progress: p });
             },
+            (index, outcome) =>
+              port.postMessage(
+                outcome.ok
+                  ? { type: 'file', id: msg.id, index, result: outcome.result }
+                  : { type: 'file', id: msg.id, index, error: serializeError(outcome.error) },
+              ),
             controller.signal,
           );
-          port.postMessage({ type: 'result', id: msg.id, result });
+          port.postMessage({ type: 'result', id: msg.id });
         } catch (e) {
           port.postMessage({ type: 'error', id: msg.id, error: serializeError(e) });
         } finally {

@@ -91,11 +91,13 @@ describe.skipIf(!hasReference('distil-whisper pipeline (jfk.wav, tokenizers)'))(
       ).rejects.toThrow(/cuda/);
     });
 
-    it('refuses audio longer than the window with a typed error', async () => {
+    it('refuses bad long-form options with a typed error', async () => {
       const long = new Float32Array(16000 * 31);
-      await expect(asr.transcribe(long)).rejects.toSatisfy(
+      await expect(
+        asr.transcribe(long, { longForm: 'chunked', chunkLength: 40 }),
+      ).rejects.toSatisfy(
         (e: unknown) =>
-          e instanceof TranscribeError && e.code === 'AUDIO_TOO_LONG' && /30 s/.test(e.message),
+          e instanceof TranscribeError && e.code === 'INVALID_INPUT' && /30\] s/.test(e.message),
       );
     });
 
@@ -194,6 +196,8 @@ describe('output formats', () => {
     temperature: 0,
     avgLogprob: -0.1,
     noSpeechProb: 0.01,
+    longForm: 'sequential',
+    windows: 123,
   };
   it('srt and vtt', () => {
     expect(formatTranscription(t, 'srt')).toBe(

@@ -1,0 +1,289 @@
+// Runs a request's recordings through the long-form loop: sequential (each recording a source,
+// recordings sharing batches) or chunked (every recording's chunks stacked into batches), each
+// recording's outcome reported as soon as it is known, a failing recording named and skipped.
+import type { LogMelFramesOptions, WhisperFeatureExtractor } from '@distil-whisper/audio';
+import {
+  ChunkMerger,
+  melArraySource,
+  transcribeLongStream,
+  type MelWindowSource,
+  type MergedSegment,
+  type WhisperGenerationConfig,
+  type WindowEncoder,
+  type WindowMeasures,
+} from '@distil-whisper/model';
+import type { WhisperTokenizer } from '@distil-whisper/tokenizer';
+import type { TranscribeOutcome, TranscribeProgress, TimeRegion, Transcription } from '../types';
+import { chunkSources } from './chunk-sources';
+import { measureRecording } from './measure';
+import { recordingOf, type EngineInput, type Recording } from './recording';
+import type { ResolvedRequest } from './request';
+import { chunkedTranscription, sequentialTranscription, type Presentation } from './results';
+import { SampleReader } from './sample-reader';
+import { StreamingMelSource } from './sequential-source';
+
+/** What a run needs from the engine. */
+export interface RunContext {
+  encoder: WindowEncoder;
+  gen: WhisperGenerationConfig;
+  tokenizer: WhisperTokenizer;
+  features: WhisperFeatureExtractor;
+  signal?: AbortSignal | undefined;
+  progress: (p: TranscribeProgress) => void;
+  /** Called once per recording, in completion order. */
+  report: (file: number, outcome: TranscribeOutcome) => void;
+}
+
+function isAbort(e: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (e as { code?: unknown }).code === 'ABORTED';
+}
+
+function melOptions(fe: WhisperFeatureExtractor): LogMelFramesOptions {
+  const c = fe.config;
+  return { nMels: c.featureSize, nFft: c.nFft, hopLength: c.hopLength, sampleRate: c.samplingRate };
+}
+
+function emptyTranscription(durationSeconds: number): Transcription {
+  return {
+    text: '',
+    segments: [],
+    tokens: [],
+    language: null,
+    durationSeconds,
+    temperature: 0,
+    avgLogprob: 0,
+    noSpeechProb: 0,
+    longForm: null,
+    windows: 0,
+  };
+}
+
+/** The samples of a recording of at most one window (decoded a second time, into memory). */
+async function collect(
+  recording: Recording,
+  samples: number,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
+  const out = new Float32Array(samples);
+  await SampleReader.drain(recording.open(signal), (c, at) =>
+    out.set(c.subarray(0, Math.max(0, samples - at)), at),
+  );
+  return out;
+}
+
+/**
+ * Sequential: each recording is one source of the long-form loop — a recording of at most one
+ * window as the feature extractor pads it (decoded with or without timestamps as asked), a longer
+ * one as its whole-recording spectrogram streamed window by window (always with timestamps).
+ */
+export async function runSequential(
+  ctx: RunContext,
+  inputs: readonly EngineInput[],
+  request: ResolvedRequest,
+  regions?: readonly TimeRegion[],
+): Promise<void> {
+  const { features: fe, signal } = ctx;
+  const rate = fe.config.samplingRate;
+  const mel = melOptions(fe);
+  const files: Array<{
+    file: number;
+    presentation: Presentation;
+    stream: StreamingMelSource | null;
+    measures: WindowMeasures[];
+  }> = [];
+  const pending = new Set(inputs.map((_, i) => i));
+  const report = (file: number, outcome: TranscribeOutcome): void => {
+    if (pending.delete(file)) ctx.report(file, outcome);
+  };
+  async function* sources(): AsyncGenerator<MelWindowSource> {
+    for (let i = 0; i < inputs.length; i++) {
+      try {
+        ctx.progress({ stage: 'audio', file: i });
+        const recording = recordingOf(inputs[i] as EngineInput, rate, regions);
+        const stats = await measureRecording(recording, mel, signal);
+        const presentation: Presentation = {
+          tokenizer: ctx.tokenizer,
+          durationSeconds: recording.toOriginalTime(stats.samples / rate),
+          toOriginalTime: recording.toOriginalTime,
+          longForm: stats.samples > fe.config.nSamples ? 'sequential' : null,
+        };
+        if (stats.samples === 0) {
+          report(i, { ok: true, result: emptyTranscription(presentation.durationSeconds) });
+          continue;
+        }
+        let source: MelWindowSource;
+        let stream: StreamingMelSource | null = null;
+        if (presentation.longForm === null) {
+          // One window: features as the extractor pads them (transformers' short-form input).
+          const feats = fe.extract(await collect(recording, stats.samples, signal));
+          source = melArraySource(feats.data, fe.config.featureSize, fe.config.nbMaxFrames);
+        } else {
+          stream = new StreamingMelSource(
+            recording,
+            { ...stats, maxPower: stats.maxPower ?? 0 },
+            mel,
+            signal,
+          );
+          source = stream;
+        }
+        files.push({ file: i, presentation, stream, measures: [] });
+        yield source;
+      } catch (e) {
+        if (isAbort(e, signal)) throw e;
+        report(i, { ok: false, error: e as Error });
+      }
+    }
+  }
+  try {
+    for await (const r of transcribeLongStream(ctx.encoder, ctx.gen, sources(), {
+      ...request.decoding,
+      returnTimestamps: request.returnTimestamps,
+      batchSize: request.batchSize,
+      ...(signal ? { signal } : {}),
+      onStep: (tokens) => ctx.progress({ stage: 'decoder', tokens }),
+      onWindow: (w) => void files[w.index]?.measures.push(w.measures),
+      onProgress: (p) => {
+        const f = files[p.index];
+        if (f)
+          ctx.progress({
+            stage: 'decoder',
+            file: f.file,
+            seconds: f.presentation.toOriginalTime((p.frames * fe.config.hopLength) / rate),
+            totalSeconds: f.presentation.durationSeconds,
+          });
+      },
+    })) {
+      const f = files[r.index];
+      if (!f) continue;
+      await f.stream?.close();
+      report(f.file, { ok: true, result: sequentialTranscription(r, f.measures, f.presentation) });
+      ctx.progress({ stage: 'done', file: f.file });
+    }
+  } catch (e) {
+    for (const file of [...pending]) report(file, { ok: false, error: e as Error });
+    if (isAbort(e, signal)) throw e;
+  } finally {
+    for (const f of files) await f.stream?.close();
+  }
+}
+
+/**
+ * Chunked: every recording is cut into overlapping chunks (transformers' pipeline), the chunks of
+ * all recordings are stacked into batches of `batchSize`, and each recording's chunk outputs are
+ * merged as they come back (in order) into its segments.
+ */
+export async function runChunked(
+  ctx: RunContext,
+  inputs: readonly EngineInput[],
+  request: ResolvedRequest,
+  regions?: readonly TimeRegion[],
+): Promise<void> {
+  const { features: fe, signal, gen } = ctx;
+  const rate = fe.config.samplingRate;
+  const pending = new Set(inputs.map((_, i) => i));
+  const report = (file: number, outcome: TranscribeOutcome): void => {
+    if (pending.delete(file)) ctx.report(file, outcome);
+  };
+  interface FileState {
+    merger: ChunkMerger;
+    merged: MergedSegment[];
+    presentation: Presentation;
+    chunks: number;
+    measures: WindowMeasures[];
+    language: string | null;
+  }
+  const states = new Map<number, FileState>();
+  /** Loop index → the chunk it was. */
+  const chunkOf = new Map<
+    number,
+    { file: number; stride: [number, number, number]; done: number; isLast: boolean }
+  >();
+  let next = 0;
+  const timestamps = request.returnTimestamps;
+  const languages = new Map(Object.entries(gen.langToId).map(([t, id]) => [id, t.slice(2, -2)]));
+  async function* sources(): AsyncGenerator<MelWindowSource> {
+    for (let i = 0; i < inputs.length; i++) {
+      try {
+        ctx.progress({ stage: 'audio', file: i });
+        const recording = recordingOf(inputs[i] as EngineInput, rate, regions);
+        const stats = await measureRecording(recording, null, signal);
+        const presentation: Presentation = {
+          tokenizer: ctx.tokenizer,
+          durationSeconds: recording.toOriginalTime(stats.samples / rate),
+          toOriginalTime: recording.toOriginalTime,
+          longForm: 'chunked',
+        };
+        if (stats.samples === 0) {
+          report(i, { ok: true, result: emptyTranscription(presentation.durationSeconds) });
+          continue;
+        }
+        states.set(i, {
+          merger: new ChunkMerger({
+            timestampBegin: (gen.noTimestampsTokenId ?? 0) + 1,
+            eot: ctx.tokenizer.special.eot,
+            languages,
+            returnTimestamps: timestamps,
+            prevSot: gen.prevSotTokenId,
+            sot: gen.decoderStartTokenId,
+          }),
+          merged: [],
+          presentation,
+          chunks: 0,
+          measures: [],
+          language: null,
+        });
+        for await (const c of chunkSources(recording, stats.samples, request.chunks, fe, signal)) {
+          chunkOf.set(next++, { file: i, stride: c.stride, done: c.doneSeconds, isLast: c.isLast });
+          yield c.source;
+        }
+      } catch (e) {
+        if (isAbort(e, signal)) throw e;
+        states.delete(i);
+        report(i, { ok: false, error: e as Error });
+      }
+    }
+  }
+  try {
+    for await (const r of transcribeLongStream(ctx.encoder, gen, sources(), {
+      ...request.decoding,
+      returnTimestamps: timestamps,
+      batchSize: request.batchSize,
+      ...(signal ? { signal } : {}),
+      onStep: (tokens) => ctx.progress({ stage: 'decoder', tokens }),
+      onWindow: (w) => {
+        const c = chunkOf.get(w.index);
+        if (c) states.get(c.file)?.measures.push(w.measures);
+      },
+    })) {
+      const c = chunkOf.get(r.index);
+      chunkOf.delete(r.index);
+      const st = c && states.get(c.file);
+      if (!c || !st) continue;
+      st.chunks++;
+      st.language ??= r.language;
+      st.merged.push(...st.merger.push({ tokens: r.tokens, stride: c.stride }));
+      ctx.progress({
+        stage: 'decoder',
+        file: c.file,
+        seconds: st.presentation.toOriginalTime(c.done),
+        totalSeconds: st.presentation.durationSeconds,
+      });
+      if (c.isLast) {
+        st.merged.push(...st.merger.finish());
+        states.delete(c.file);
+        report(c.file, {
+          ok: true,
+          result: chunkedTranscription(
+            st.merged,
+            { chunks: st.chunks, timestamps, language: st.language, measures: st.measures },
+            st.presentation,
+          ),
+        });
+        ctx.progress({ stage: 'done', file: c.file });
+      }
+    }
+  } catch (e) {
+    for (const file of [...pending]) report(file, { ok: false, error: e as Error });
+    if (isAbort(e, signal)) throw e;
+  }
+}
