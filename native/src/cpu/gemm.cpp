@@ -2,7 +2,7 @@
 // bounded number of rows at a time) is packed once into KC-deep slabs shared by all threads; the
 // output is cut into column tiles that the pool's threads claim dynamically, each packing its own
 // KC×NC panels of op(B) (converting f16 / bf16 to f32 on the way), so neither operand is packed
-// twice. M <= kGemvMaxM (decoder steps) takes a streaming path bound by the bandwidth of reading B
+// twice. M <= kGemvMaxM (decoder steps, beams, speculative verification) takes a streaming path bound by the bandwidth of reading B
 // once. The instruction-set specific pieces come from gemm_avx2.cpp when the CPU allows it, else
 // from the portable versions below. All scratch memory is allocated by the calling thread before
 // any work starts, so an allocation failure is a dw::Error(OutOfMemory) on the caller.

@@ -5,6 +5,7 @@
 // used, so no code compiled here with -mavx2 can leak into the portable parts of the library.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "gemm_kernels.h"
@@ -332,21 +333,29 @@ void gemv_plain(int64_t K, const float* A, int64_t lda, const BView& B, const fl
 template <DType D>
 void gemv_typed(int64_t M, int64_t K, const float* A, int64_t lda, const BView& B, const float* bias, float* C,
                 int64_t ldc, int64_t j0, int64_t j1) {
-  // Rows of A in groups the register file can hold; B is re-streamed once per group.
-  for (int64_t m = 0; m < M;) {
-    const int64_t left = M - m;
-    const float* a = A + m * lda;
-    float* c = C + m * ldc;
-    if (B.trans) {
-      if (left >= 4) gemv_trans<D, 4>(K, a, lda, B, bias, c, ldc, j0, j1), m += 4;
-      else if (left == 3) gemv_trans<D, 3>(K, a, lda, B, bias, c, ldc, j0, j1), m += 3;
-      else if (left == 2) gemv_trans<D, 2>(K, a, lda, B, bias, c, ldc, j0, j1), m += 2;
-      else gemv_trans<D, 1>(K, a, lda, B, bias, c, ldc, j0, j1), m += 1;
-    } else {
-      if (left >= 4) gemv_plain<D, 4>(K, a, lda, B, bias, c, ldc, j0, j1), m += 4;
-      else if (left == 3) gemv_plain<D, 3>(K, a, lda, B, bias, c, ldc, j0, j1), m += 3;
-      else if (left == 2) gemv_plain<D, 2>(K, a, lda, B, bias, c, ldc, j0, j1), m += 2;
-      else gemv_plain<D, 1>(K, a, lda, B, bias, c, ldc, j0, j1), m += 1;
+  // Rows of A in groups the register file can hold. With more than one group (M > 4: beams,
+  // speculative verification, a few decoder rows), the columns are walked in blocks whose slice
+  // of B (≤ 64 KiB) stays in L2, so B comes from memory once and the other groups re-read it from
+  // cache; a single group streams B straight through as before.
+  const int64_t bytes = B.dtype == DType::F32 ? 4 : 2;
+  const int64_t block = M <= 4 ? j1 - j0 : std::max<int64_t>(8, (int64_t{64} << 10) / (K * bytes) / 8 * 8);
+  for (int64_t jb = j0; jb < j1; jb += block) {
+    const int64_t je = std::min(j1, jb + block);
+    for (int64_t m = 0; m < M;) {
+      const int64_t left = M - m;
+      const float* a = A + m * lda;
+      float* c = C + m * ldc;
+      if (B.trans) {
+        if (left >= 4) gemv_trans<D, 4>(K, a, lda, B, bias, c, ldc, jb, je), m += 4;
+        else if (left == 3) gemv_trans<D, 3>(K, a, lda, B, bias, c, ldc, jb, je), m += 3;
+        else if (left == 2) gemv_trans<D, 2>(K, a, lda, B, bias, c, ldc, jb, je), m += 2;
+        else gemv_trans<D, 1>(K, a, lda, B, bias, c, ldc, jb, je), m += 1;
+      } else {
+        if (left >= 4) gemv_plain<D, 4>(K, a, lda, B, bias, c, ldc, jb, je), m += 4;
+        else if (left == 3) gemv_plain<D, 3>(K, a, lda, B, bias, c, ldc, jb, je), m += 3;
+        else if (left == 2) gemv_plain<D, 2>(K, a, lda, B, bias, c, ldc, jb, je), m += 2;
+        else gemv_plain<D, 1>(K, a, lda, B, bias, c, ldc, jb, je), m += 1;
+      }
     }
   }
 }

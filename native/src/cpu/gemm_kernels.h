@@ -33,11 +33,13 @@ using PackBFn = void (*)(const BView& B, int64_t j0, int64_t nc, int64_t k0, int
 using MicroFn = void (*)(int64_t kc, const float* a, const float* b, float* C, int64_t ldc, int mr, int nr,
                          const float* bias, bool accumulate);
 // Streaming small-M product for output columns [j0, j1): C[m, j] = Σ_k A[m, k] op(B)[k, j] + bias[j]
-// for m < M (M <= kGemvMaxM).
+// for m < M (M <= kGemvMaxM; rows are taken 4 at a time).
 using GemvFn = void (*)(int64_t M, int64_t K, const float* A, int64_t lda, const BView& B, const float* bias,
                         float* C, int64_t ldc, int64_t j0, int64_t j1);
 
-constexpr int64_t kGemvMaxM = 4;
+// Up to 16 rows the streaming path (B read from memory once, re-read from L2 per 4-row group)
+// beats packing B: beams, speculative verification and small decoder batches land here.
+constexpr int64_t kGemvMaxM = 16;
 
 struct Kernels {
   int mr;
