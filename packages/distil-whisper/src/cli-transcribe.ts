@@ -200,6 +200,23 @@ export function registerTranscribeCommand(program: Command): void {
         .choices(['f32', 'f16'])
         .default('f32'),
     )
+    .option(
+      '-w, --word-timestamps',
+      'word-level timestamps: words (start, end, probability) in json; word-timed srt/vtt cues with --max-words-per-cue',
+    )
+    .option(
+      '--max-words-per-cue <n>',
+      'srt/vtt: cues of at most n words, timed by the words (1: one cue per word); implies --word-timestamps',
+      positiveInt,
+    )
+    .option(
+      '--vad',
+      'Silero VAD pre-pass: transcribe only the speech, times mapped back (weights: bash tools/vad/fetch.sh)',
+    )
+    .option(
+      '--vad-model <dir>',
+      'converted Silero VAD folder (default: $DW_VAD_MODEL_DIR, else ~/.cache/distil-whisper/vad/silero-vad-6.2.3); implies --vad',
+    )
     .option('--json', 'print JSON (same as --output-format json)')
     .addOption(
       new Option('-f, --output-format <fmt>', 'output format')
@@ -233,7 +250,11 @@ export function registerTranscribeCommand(program: Command): void {
           );
           held.set(index, '');
         } else {
-          const text = formatTranscription(outcome.result, format);
+          const text = formatTranscription(outcome.result, format, {
+            ...(o.maxWordsPerCue !== undefined
+              ? { maxWordsPerCue: o.maxWordsPerCue as number }
+              : {}),
+          });
           if (o.outputDir !== undefined) {
             const out = join(o.outputDir as string, `${outputStem(file)}.${format}`);
             try {
@@ -284,6 +305,12 @@ export function registerTranscribeCommand(program: Command): void {
           : {}),
         ...(o.maxNewTokens !== undefined ? { maxNewTokens: o.maxNewTokens as number } : {}),
         ...(o.prompt !== undefined ? { prompt: o.prompt as string } : {}),
+        ...(o.wordTimestamps || o.maxWordsPerCue !== undefined ? { wordTimestamps: true } : {}),
+        ...(o.vadModel !== undefined
+          ? { vad: { modelDir: o.vadModel as string } }
+          : o.vad
+            ? { vad: true }
+            : {}),
       };
       const inputs: TranscribeInput[] = files.map((f) => (f === '-' ? process.stdin : f));
       try {

@@ -14,6 +14,8 @@ import {
 } from '@distil-whisper/model';
 import { WhisperTokenizer } from '@distil-whisper/tokenizer';
 import { encodeRequest, loadAssistant } from './assistant';
+import { SpeechDetector } from './speech-regions';
+import { WordAligner } from './word-timestamps';
 import { TranscribeError } from './errors';
 import type { EngineInput } from './longform/recording';
 import { resolveRequest, type EngineOptions } from './longform/request';
@@ -29,6 +31,8 @@ export type { EngineInput } from './longform/recording';
 export type { EngineOptions } from './longform/request';
 
 export class Engine {
+  /** The VAD pre-pass (Silero VAD loaded on first use). */
+  readonly #speech = new SpeechDetector();
   private constructor(
     readonly model: WhisperModel,
     readonly tokenizer: WhisperTokenizer,
@@ -116,6 +120,9 @@ export class Engine {
     signal?: AbortSignal,
   ): Promise<void> {
     const request = resolveRequest(this.model, this.tokenizer, this.features, options);
+    if (options.vad && options.regions)
+      throw new TranscribeError('INVALID_INPUT', 'vad and regions cannot be combined');
+    const vad = options.vad === true ? {} : options.vad || undefined;
     const ctx = {
       encoder: this.#encoder(progress),
       gen: this.model.generationConfig,
@@ -124,6 +131,8 @@ export class Engine {
       signal,
       progress,
       report,
+      ...(options.wordTimestamps ? { aligner: new WordAligner(this.model, this.tokenizer) } : {}),
+      ...(vad ? { speech: (input: EngineInput) => this.#speech.detect(input, vad, signal) } : {}),
     };
     if (request.mode === 'chunked') await runChunked(ctx, inputs, request, options.regions);
     else await runSequential(ctx, inputs, request, options.regions);

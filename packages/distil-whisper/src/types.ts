@@ -1,5 +1,6 @@
 // Public option and result types of the pipeline.
 import type { SegmentWord } from '@distil-whisper/model';
+import type { VadOptions } from './speech-regions';
 
 /**
  * Audio to transcribe: a file path or `file:` URL, the bytes of an audio file, a stream of such
@@ -88,6 +89,20 @@ export interface TranscribeOptions {
    * segment times are mapped back to the recording. The seam for a VAD pre-pass. Default: all.
    */
   regions?: TimeRegion[];
+  /**
+   * Word-level timestamps: every segment gets `words` (text, start, end, probability) from the
+   * cross-attention of the alignment heads, one alignment pass per window (openai/whisper's
+   * method; see the model package README for where we follow transformers). With them, segment
+   * bounds move to their words' bounds, as in openai/whisper. Default false.
+   */
+  wordTimestamps?: boolean;
+  /**
+   * Silero VAD pre-pass: transcribe only the speech it finds (padded, close parts merged), times
+   * mapped back to the recording; silence and noise cost no decoding. `true` for the defaults, or
+   * {@link VadOptions}. Needs the converted weights (`bash tools/vad/fetch.sh`). Cannot be combined
+   * with `regions`. Default false.
+   */
+  vad?: boolean | VadOptions;
   /** Sample rate of a bare Float32Array input. Default 16000. */
   sampleRate?: number;
   /** Cancels the request. */

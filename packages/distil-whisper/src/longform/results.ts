@@ -1,6 +1,12 @@
 // Long-form results in the pipeline's shape: text decoded, times mapped back to the recording
 // (regions) and kept inside it.
-import type { LongFormResult, MergedSegment, WindowMeasures } from '@distil-whisper/model';
+import type {
+  LongFormResult,
+  MergedSegment,
+  SegmentWord,
+  WindowMeasures,
+} from '@distil-whisper/model';
+import { wordsBySegment } from '../word-timestamps';
 import type { WhisperTokenizer } from '@distil-whisper/tokenizer';
 import type { LongFormMode, Segment, Transcription } from '../types';
 
@@ -37,6 +43,12 @@ function placed(p: Presentation, t: number): number {
   return Math.min(Math.max(0, p.toOriginalTime(t)), p.durationSeconds);
 }
 
+/** A word with its times placed in the recording. */
+function placedWord(p: Presentation, w: SegmentWord): SegmentWord {
+  const start = placed(p, w.start);
+  return { ...w, start, end: Math.max(start, placed(p, w.end)) };
+}
+
 /**
  * The transcription of one recording by the sequential loop (or of one window): segments with
  * their text and window measures; overall measures from the windows (`measures`, one per
@@ -55,7 +67,7 @@ export function sequentialTranscription(
       end: Math.max(start, placed(p, s.end)),
       text: textOf(p.tokenizer, s.tokens),
       tokens: s.tokens,
-      ...(s.words ? { words: s.words } : {}),
+      ...(s.words ? { words: s.words.map((w) => placedWord(p, w)) } : {}),
       temperature: s.temperature,
       avgLogprob: s.avgLogprob,
       compressionRatio: s.compressionRatio,
@@ -85,6 +97,8 @@ export function chunkedTranscription(
     timestamps: boolean;
     language: string | null;
     measures: readonly WindowMeasures[];
+    /** Word timestamps: the recording's words (each chunk's own), handed to segments by time. */
+    words?: readonly SegmentWord[];
   },
   p: Presentation,
 ): Transcription {
@@ -102,6 +116,11 @@ export function chunkedTranscription(
         };
       })
     : [{ start: 0, end: p.durationSeconds, text, tokens }];
+  if (run.words)
+    wordsBySegment(
+      segments,
+      run.words.map((w) => placedWord(p, w)),
+    );
   return {
     text,
     segments,

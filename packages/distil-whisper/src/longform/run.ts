@@ -21,6 +21,8 @@ import type { ResolvedRequest } from './request';
 import { chunkedTranscription, sequentialTranscription, type Presentation } from './results';
 import { SampleReader } from './sample-reader';
 import { StreamingMelSource } from './sequential-source';
+import type { SpeechRegions } from '../speech-regions';
+import { ownWords, type TimedWord, type WordAligner } from '../word-timestamps';
 
 /** What a run needs from the engine. */
 export interface RunContext {
@@ -32,6 +34,28 @@ export interface RunContext {
   progress: (p: TranscribeProgress) => void;
   /** Called once per recording, in completion order. */
   report: (file: number, outcome: TranscribeOutcome) => void;
+  /** Word timestamps: aligns every decoded window (`wordTimestamps`). */
+  aligner?: WordAligner;
+  /** VAD pre-pass: a recording's speech regions, which replace the request's `regions`. */
+  speech?: (input: EngineInput) => Promise<SpeechRegions>;
+}
+
+/**
+ * The recording as transcribed: cut to its speech when the VAD runs (then its duration is the
+ * whole recording's, known from the VAD pass), else to the request's regions, if any.
+ */
+async function openRecording(
+  ctx: RunContext,
+  input: EngineInput,
+  rate: number,
+  regions: readonly TimeRegion[] | undefined,
+): Promise<{ recording: Recording; durationSeconds: number | null }> {
+  if (!ctx.speech) return { recording: recordingOf(input, rate, regions), durationSeconds: null };
+  const speech = await ctx.speech(input);
+  return {
+    recording: recordingOf(input, rate, speech.regions),
+    durationSeconds: speech.durationSeconds,
+  };
 }
 
 function isAbort(e: unknown, signal: AbortSignal | undefined): boolean {
@@ -90,6 +114,8 @@ export async function runSequential(
     presentation: Presentation;
     stream: StreamingMelSource | null;
     measures: WindowMeasures[];
+    /** Mel frames of real audio of a one-window recording (its source holds the padded window). */
+    audioFrames: number | null;
   }> = [];
   const pending = new Set(inputs.map((_, i) => i));
   const report = (file: number, outcome: TranscribeOutcome): void => {
@@ -99,11 +125,16 @@ export async function runSequential(
     for (let i = 0; i < inputs.length; i++) {
       try {
         ctx.progress({ stage: 'audio', file: i });
-        const recording = recordingOf(inputs[i] as EngineInput, rate, regions);
+        const { recording, durationSeconds } = await openRecording(
+          ctx,
+          inputs[i] as EngineInput,
+          rate,
+          regions,
+        );
         const stats = await measureRecording(recording, mel, signal);
         const presentation: Presentation = {
           tokenizer: ctx.tokenizer,
-          durationSeconds: recording.toOriginalTime(stats.samples / rate),
+          durationSeconds: durationSeconds ?? recording.toOriginalTime(stats.samples / rate),
           toOriginalTime: recording.toOriginalTime,
           longForm: stats.samples > fe.config.nSamples ? 'sequential' : null,
         };
@@ -126,7 +157,14 @@ export async function runSequential(
           );
           source = stream;
         }
-        files.push({ file: i, presentation, stream, measures: [] });
+        files.push({
+          file: i,
+          presentation,
+          stream,
+          measures: [],
+          audioFrames:
+            presentation.longForm === null ? Math.floor(stats.samples / fe.config.hopLength) : null,
+        });
         yield source;
       } catch (e) {
         if (isAbort(e, signal)) throw e;
@@ -141,7 +179,13 @@ export async function runSequential(
       batchSize: request.batchSize,
       ...(signal ? { signal } : {}),
       onStep: (tokens) => ctx.progress({ stage: 'decoder', tokens }),
-      onWindow: (w) => void files[w.index]?.measures.push(w.measures),
+      onWindow: (w) => {
+        const f = files[w.index];
+        f?.measures.push(w.measures);
+        // A one-window recording's source is the padded window: align over its real frames only.
+        if (ctx.aligner && f)
+          ctx.aligner.align(f.audioFrames === null ? w : { ...w, frames: f.audioFrames });
+      },
       onProgress: (p) => {
         const f = files[p.index];
         if (f)
@@ -191,6 +235,8 @@ export async function runChunked(
     chunks: number;
     measures: WindowMeasures[];
     language: string | null;
+    /** Word timestamps: the words each chunk owns, on the (region-cut) recording's timeline. */
+    words: TimedWord[];
   }
   const states = new Map<number, FileState>();
   /** Loop index → the chunk it was. */
@@ -205,11 +251,16 @@ export async function runChunked(
     for (let i = 0; i < inputs.length; i++) {
       try {
         ctx.progress({ stage: 'audio', file: i });
-        const recording = recordingOf(inputs[i] as EngineInput, rate, regions);
+        const { recording, durationSeconds } = await openRecording(
+          ctx,
+          inputs[i] as EngineInput,
+          rate,
+          regions,
+        );
         const stats = await measureRecording(recording, null, signal);
         const presentation: Presentation = {
           tokenizer: ctx.tokenizer,
-          durationSeconds: recording.toOriginalTime(stats.samples / rate),
+          durationSeconds: durationSeconds ?? recording.toOriginalTime(stats.samples / rate),
           toOriginalTime: recording.toOriginalTime,
           longForm: 'chunked',
         };
@@ -231,6 +282,7 @@ export async function runChunked(
           chunks: 0,
           measures: [],
           language: null,
+          words: [],
         });
         for await (const c of chunkSources(recording, stats.samples, request.chunks, fe, signal)) {
           chunkOf.set(next++, { file: i, stride: c.stride, done: c.doneSeconds, isLast: c.isLast });
@@ -252,7 +304,26 @@ export async function runChunked(
       onStep: (tokens) => ctx.progress({ stage: 'decoder', tokens }),
       onWindow: (w) => {
         const c = chunkOf.get(w.index);
-        if (c) states.get(c.file)?.measures.push(w.measures);
+        const st = c && states.get(c.file);
+        if (!c || !st) return;
+        st.measures.push(w.measures);
+        if (ctx.aligner) {
+          // The chunk's source is its padded window: align over the chunk's own samples, then
+          // keep the words no neighbouring chunk covers better and place them in the recording.
+          const [length, left, right] = c.stride;
+          ctx.aligner.align({ ...w, frames: Math.floor((length * rate) / fe.config.hopLength) });
+          const start = c.done + right - length;
+          const words = ownWords(
+            w.segments.flatMap((s) => s.words ?? []),
+            0,
+            length,
+            left,
+            right,
+          );
+          st.words.push(
+            ...words.map((x) => ({ ...x, start: x.start + start, end: x.end + start })),
+          );
+        }
       },
     })) {
       const c = chunkOf.get(r.index);
@@ -275,7 +346,13 @@ export async function runChunked(
           ok: true,
           result: chunkedTranscription(
             st.merged,
-            { chunks: st.chunks, timestamps, language: st.language, measures: st.measures },
+            {
+              chunks: st.chunks,
+              timestamps,
+              language: st.language,
+              measures: st.measures,
+              ...(ctx.aligner ? { words: st.words } : {}),
+            },
             st.presentation,
           ),
         });
