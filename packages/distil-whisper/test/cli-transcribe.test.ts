@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio } from '@distil-whisper/audio';
 import { createRandomCheckpoint } from '@distil-whisper/model';
+import { progressBar } from '../src/cli-transcribe';
 import { hasReference, referencePath } from '../../../test-support/reference';
 import { jfkJoined, wavBytes } from '../../../test-support/longform-audio';
 
@@ -116,3 +117,25 @@ describe.skipIf(!hasReference('distil-whisper transcribe CLI (jfk.wav, tokenizer
     }, 180_000);
   },
 );
+
+describe('progress bar', () => {
+  it('draws seconds done of the total on a terminal, nothing elsewhere', () => {
+    const written: string[] = [];
+    const tty = { isTTY: true, columns: 100, write: (x: string) => written.push(x) };
+    const bar = progressBar(['talk.wav'], tty as unknown as NodeJS.WriteStream);
+    bar.update({ stage: 'audio', file: 0 });
+    bar.update({ stage: 'decoder', file: 0, seconds: 754, totalSeconds: 1800 });
+    bar.update({ stage: 'done', file: 0 });
+    expect(written[0]).toContain('talk.wav: reading audio');
+    expect(written[1]).toBe('\r\x1b[Ktalk.wav [##########--------------]  42%  12:34/30:00');
+    expect(written[2]).toBe('\r\x1b[K');
+    const piped: string[] = [];
+    const pipe = { isTTY: false, write: (x: string) => piped.push(x) };
+    progressBar(['a'], pipe as unknown as NodeJS.WriteStream).update({
+      stage: 'decoder',
+      seconds: 1,
+      totalSeconds: 2,
+    });
+    expect(piped).toEqual([]);
+  });
+});
