@@ -117,5 +117,15 @@ describe('public API', () => {
     expectTypeOf(api.alignWindowWords).returns.toEqualTypeOf<api.WindowWords>();
     expectTypeOf<api.WordTiming['start']>().toEqualTypeOf<number>();
     expectTypeOf<api.AlignmentError['code']>().toEqualTypeOf<api.AlignmentErrorCode>();
+    expectTypeOf(api.transcribeLong).returns.toEqualTypeOf<Promise<api.LongFormResult[]>>();
+    expectTypeOf(api.transcribeLong).parameter(0).toEqualTypeOf<api.WindowEncoder>();
+    expectTypeOf<api.LongFormOptions['numBeams']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<api.LongFormOptions['assistant']>().toEqualTypeOf<
+      api.AssistantOptions | undefined
+    >();
+    expectTypeOf<api.LongFormSegment['words']>().toEqualTypeOf<api.SegmentWord[] | undefined>();
+    expectTypeOf<api.MelWindowSource['read']>().returns.toEqualTypeOf<void | Promise<void>>();
+    expectTypeOf<api.MergedSegment['start']>().toEqualTypeOf<number | null>();
+    expectTypeOf(api.planChunks).returns.toEqualTypeOf<api.ChunkPlan>();
   });
 });
