@@ -58,6 +58,39 @@ describe('distil-whisper-wer', () => {
     expect(r.stderr).toContain('warning: EnglishTextNormalizer: no spelling map');
   });
 
+  it('ignores a UTF-8 byte-order mark at the start of either file', () => {
+    const bomRefs = join(dir, 'bom-refs.txt');
+    const bomHyps = join(dir, 'bom-hyps.txt');
+    writeFileSync(bomRefs, '\ufeffhello world\nsecond line\n');
+    writeFileSync(bomHyps, '\ufeffhello world\r\nsecond line\r\n');
+    for (const normalize of ['none', 'basic', 'english']) {
+      const r = run(['--ref', bomRefs, '--hyp', bomHyps, '--normalize', normalize, '--json']);
+      expect(r.code, normalize).toBe(0);
+      expect(JSON.parse(r.stdout), normalize).toMatchObject({ errorRate: 0, hits: 4 });
+    }
+    // Only the file's first character: a BOM later in a line is text.
+    writeFileSync(bomHyps, 'hello world\nsecond \ufeffline\n');
+    const r = run(['--ref', bomRefs, '--hyp', bomHyps, '--normalize', 'none', '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ substitutions: 1 });
+  });
+
+  it('both sides empty on a line: no error; all lines empty: WER 0 over 0 words', () => {
+    const a = join(dir, 'empty-a.txt');
+    const b = join(dir, 'empty-b.txt');
+    writeFileSync(a, 'hello there\n\n');
+    writeFileSync(b, 'hello there\n\n');
+    expect(JSON.parse(run(['--ref', a, '--hyp', b, '--json']).stdout)).toMatchObject({
+      utterances: 2,
+      errorRate: 0,
+      referenceLength: 2,
+    });
+    writeFileSync(a, '\n\n');
+    writeFileSync(b, '\n\n');
+    const r = run(['--ref', a, '--hyp', b, '--normalize', 'none']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('WER: 0.00 % over 2 utterances, 0 reference words');
+  });
+
   it('usage and input errors', () => {
     expect(run([]).code).toBe(2);
     expect(run(['--ref', refs]).stderr).toContain('Both --ref and --hyp are required');

@@ -14,7 +14,9 @@ export interface CliIo {
 
 const USAGE = `Usage: distil-whisper-wer --ref refs.txt --hyp hyps.txt [options]
 
-One utterance per line; line k of --hyp is scored against line k of --ref.
+One utterance per line (UTF-8; a byte-order mark is ignored); line k of --hyp is scored
+against line k of --ref. An empty reference line counts its hypothesis words as insertions;
+an empty line against an empty line counts nothing (as jiwer 4).
 
 Options:
   --ref <file>            reference transcripts (required)
@@ -35,6 +37,9 @@ function readLines(io: CliIo, path: string): string[] {
   } catch (e) {
     throw new MetricsError('CLI_USAGE', `Cannot read ${path}: ${(e as Error).message}`);
   }
+  // A UTF-8 byte-order mark (Windows editors write one) is not text: left in, it would glue onto
+  // the first word of line 1 and count as an error there.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop(); // the newline that ends the last line
   return lines;
