@@ -5,6 +5,8 @@
  * - `SAFETENSORS_INVALID`: a safetensors file whose header lies (length, JSON, dtype, sizes, offsets, overlaps, truncation).
  * - `TENSORS_MISMATCH`: tensor names or shapes do not match the config (lists every problem at once).
  * - `INDEX_INVALID`: model.safetensors.index.json is malformed or points at missing tensors.
+ * - `NON_FINITE_WEIGHTS`: a weight holds NaN or ±Infinity (a corrupt file, or one saved after
+ *   training diverged); the message names the tensor and the element.
  * - `WRITE_FAILED`: saving a checkpoint failed.
  */
 export type CheckpointErrorCode =
@@ -13,6 +15,7 @@ export type CheckpointErrorCode =
   | 'SAFETENSORS_INVALID'
   | 'TENSORS_MISMATCH'
   | 'INDEX_INVALID'
+  | 'NON_FINITE_WEIGHTS'
   | 'WRITE_FAILED';
 
 /**

@@ -206,10 +206,30 @@ export function parseGenerationConfig(
 
 /**
  * A generation config derived from config.json alone, for checkpoints without
- * generation_config.json (tables such as `langToId` are then empty).
+ * generation_config.json (tables such as `langToId` are then empty). Token ids and the suppress
+ * lists come from config.json, as transformers' `GenerationConfig.from_model_config` takes them.
+ * `maxLength` is config.json's `max_length` when it has one, else the decoder's
+ * `max_target_positions` (448, the `max_length` of every released Whisper generation config) —
+ * never `GenerationConfig`'s model-agnostic default of 20, which would cut every transcript after
+ * 20 tokens without a word.
+ *
+ * @example
+ * ```ts
+ * const gen = generationConfigFromModelConfig(config);
+ * gen.maxLength; // 448 for every Whisper size
+ * ```
  */
 export function generationConfigFromModelConfig(config: WhisperConfig): WhisperGenerationConfig {
-  return parseGenerationConfig({}, config);
+  const fromConfig = config.extra.max_length;
+  return parseGenerationConfig(
+    {
+      max_length:
+        isInt(fromConfig) && fromConfig >= 1
+          ? Math.min(fromConfig, config.maxTargetPositions)
+          : config.maxTargetPositions,
+    },
+    config,
+  );
 }
 
 /** Serialises a {@link WhisperGenerationConfig} to the snake_case object transformers reads. */

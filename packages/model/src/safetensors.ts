@@ -266,6 +266,73 @@ let scratch: Uint8Array | undefined;
 export interface ReadTensorOptions {
   /** Device of the tensor. Default: the kernels' default device. */
   device?: Device;
+  /**
+   * Refuse a float tensor holding NaN or ±Infinity with {@link CheckpointError}
+   * `NON_FINITE_WEIGHTS` (checked on the bytes as they stream past, before they reach the
+   * tensor). Default false.
+   */
+  rejectNonFinite?: boolean;
+}
+
+/** Exponent bits of each float dtype: all ones means NaN or ±Infinity. */
+const EXPONENT_MASK: Partial<Record<SafetensorsDType, number>> = {
+  F32: 0x7f800000,
+  F16: 0x7c00,
+  BF16: 0x7f80,
+};
+
+/**
+ * Index of the first NaN or ±Infinity among the elements stored in `bytes` (little-endian, as
+ * safetensors stores them), or -1 when all are finite or the dtype is not a float type.
+ *
+ * @internal
+ */
+export function firstNonFinite(bytes: Uint8Array, dtype: SafetensorsDType): number {
+  const mask = EXPONENT_MASK[dtype];
+  if (mask === undefined) return -1;
+  const width = dtype === 'F32' ? 4 : 2;
+  const n = Math.floor(bytes.byteLength / width);
+  // Typed views need aligned offsets; every buffer read here starts at offset 0 of its own.
+  const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice(0, n * width);
+  const words =
+    width === 4
+      ? new Uint32Array(aligned.buffer, aligned.byteOffset, n)
+      : new Uint16Array(aligned.buffer, aligned.byteOffset, n);
+  for (let i = 0; i < n; i++) if (((words[i] as number) & mask) === mask) return i;
+  return -1;
+}
+
+/** What the bad element is, for the message: NaN, Infinity or -Infinity. */
+function describeNonFinite(bytes: Uint8Array, dtype: SafetensorsDType, index: number): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bits =
+    dtype === 'F32'
+      ? view.getUint32(index * 4, true)
+      : dtype === 'F16'
+        ? view.getUint16(index * 2, true)
+        : view.getUint16(index * 2, true) << 16;
+  const mantissa = dtype === 'F16' ? bits & 0x3ff : bits & 0x7fffff;
+  if (mantissa !== 0) return 'NaN';
+  return (dtype === 'F16' ? bits & 0x8000 : bits >>> 31) ? '-Infinity' : 'Infinity';
+}
+
+function checkFiniteChunk(
+  header: SafetensorsHeader,
+  name: string,
+  dtype: SafetensorsDType,
+  bytes: Uint8Array,
+  firstElement: number,
+): void {
+  const bad = firstNonFinite(bytes, dtype);
+  if (bad < 0) return;
+  const what = describeNonFinite(bytes, dtype, bad);
+  throw new CheckpointError(
+    'NON_FINITE_WEIGHTS',
+    `tensor ${name} holds ${what} at element ${firstElement + bad}; a model with non-finite weights ` +
+      'produces garbage (e.g. "!!!") — the file is corrupt or was saved after training diverged: ' +
+      're-download or re-convert it, or use an earlier training checkpoint',
+    { path: header.path },
+  );
 }
 
 /**
@@ -297,12 +364,16 @@ export function readSafetensorsTensor(
   const shape = entry.shape;
   const rows = shape[0] ?? 1;
   const rowBytes = rows === 0 ? 0 : entry.byteLength / rows;
+  const stored = entry.dtype as SafetensorsDType;
+  const width = safetensorsDTypeSize(stored) ?? 1;
+  const check = options.rejectNonFinite === true;
   if (entry.byteLength <= CHUNK_BYTES || shape.length < 2 || rowBytes > CHUNK_BYTES) {
     const buf =
       entry.byteLength <= CHUNK_BYTES
         ? scratchView(entry.byteLength)
         : new Uint8Array(entry.byteLength);
     readExactly(fd, buf, entry.offset, header.path);
+    if (check) checkFiniteChunk(header, name, stored, buf, 0);
     return Tensor.from(buf, shape, opts);
   }
   const out = Tensor.empty(shape, opts);
@@ -312,6 +383,7 @@ export function readSafetensorsTensor(
       const r1 = Math.min(rows, r + rowsPerChunk);
       const buf = scratchView((r1 - r) * rowBytes);
       readExactly(fd, buf, entry.offset + r * rowBytes, header.path);
+      if (check) checkFiniteChunk(header, name, stored, buf, (r * rowBytes) / width);
       const chunk = Tensor.from(buf, [r1 - r, ...shape.slice(1)], opts);
       const dst = out.slice(0, r, r1);
       try {

@@ -1,5 +1,15 @@
 // Files that lie must give precise CheckpointErrors, never a crash or a partial model.
-import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 import { Tensor } from '@distil-whisper/kernels';
@@ -7,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import {
   CheckpointError,
+  generate,
   loadCheckpoint,
   parseGenerationConfig,
   parseWhisperConfig,
@@ -14,6 +25,7 @@ import {
   WhisperModel,
   writeSafetensors,
 } from '../src/index';
+import { FakeModel, logitsRow } from './generation-fake-model';
 import { smallCheckpoint, SMALL_DIMS, tempDir } from './helpers';
 
 const tmp = tempDir('bad');
@@ -303,5 +315,95 @@ describe('tensors that do not match the config', () => {
       JSON.stringify({ weight_map: { a: '../escape.safetensors' } }),
     );
     expect(failure(() => WhisperModel.load(dir)).code).toBe('INDEX_INVALID');
+  });
+});
+
+/** Overwrites element `index` of tensor `name` in `dir`/model.safetensors with raw little-endian bits. */
+function poke(dir: string, name: string, index: number, bits: Uint8Array): void {
+  const path = join(dir, 'model.safetensors');
+  const entry = readSafetensorsHeader(path).tensors.get(name)!;
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, bits, 0, bits.length, entry.offset + index * bits.length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('weights that are not finite', () => {
+  const nanF32 = new Uint8Array(new Float32Array([NaN]).buffer);
+  it('a NaN weight is refused at load with the tensor and element named', () => {
+    const dir = smallCheckpoint(join(tmp.dir, 'nan'));
+    poke(dir, 'model.decoder.layers.1.fc1.weight', 17, nanF32);
+    const e = failure(() => WhisperModel.load(dir));
+    expect(e.code).toBe('NON_FINITE_WEIGHTS');
+    expect(e.message).toContain('model.decoder.layers.1.fc1.weight holds NaN at element 17');
+    expect(e.path).toBe(join(dir, 'model.safetensors'));
+    // The check can be turned off (e.g. to inspect the file); the tensor then holds the NaN.
+    const loaded = loadCheckpoint(dir, { checkFinite: false });
+    try {
+      const t = loaded.tensors.get('model.decoder.layers.1.fc1.weight')!;
+      expect(Number.isNaN((t.toArray() as Float32Array)[17])).toBe(true);
+    } finally {
+      for (const t of loaded.tensors.values()) t.dispose();
+    }
+  });
+
+  it('±Infinity in f16 and bf16 weights, in a large tensor read in chunks, are refused too', () => {
+    const f16 = smallCheckpoint(join(tmp.dir, 'inf16'), { dtype: 'f16' });
+    poke(f16, 'model.encoder.conv1.bias', 3, new Uint8Array([0x00, 0xfc])); // f16 -Infinity
+    expect(failure(() => WhisperModel.load(f16)).message).toContain(
+      'model.encoder.conv1.bias holds -Infinity at element 3',
+    );
+    const bf16 = smallCheckpoint(join(tmp.dir, 'inf-bf16'), { dtype: 'bf16' });
+    poke(bf16, 'model.decoder.embed_tokens.weight', 5, new Uint8Array([0x80, 0x7f])); // +Infinity
+    expect(failure(() => WhisperModel.load(bf16)).message).toContain(
+      'model.decoder.embed_tokens.weight holds Infinity at element 5',
+    );
+  });
+});
+
+describe('a checkpoint without generation_config.json', () => {
+  it('warns and generates up to max_length 448, not the model-agnostic 20 tokens', async () => {
+    const dir = smallCheckpoint(join(tmp.dir, 'nogen'));
+    rmSync(join(dir, 'generation_config.json'));
+    // Token ids as a Hugging Face Whisper config.json carries them.
+    const configPath = join(dir, 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(configPath, 'utf8')),
+        eos_token_id: 599,
+        decoder_start_token_id: 598,
+      }),
+    );
+    const warnings: string[] = [];
+    const model = WhisperModel.load(dir, { onWarning: (m) => warnings.push(m) });
+    try {
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/no generation_config\.json: generating with max_length 448/);
+      expect(model.generationConfig.maxLength).toBe(448);
+      // A decoder that never ends: the length limit alone stops it.
+      const gen = model.generationConfig;
+      const vocab = model.vocabSize;
+      const never = new FakeModel(vocab, 1, () => logitsRow(vocab, { 5: 10 }), 448);
+      const [r] = await generate(never, gen);
+      expect(r!.tokens.length).toBeGreaterThan(400);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("takes config.json's max_length when it has one", () => {
+    const dir = smallCheckpoint(join(tmp.dir, 'nogen-maxlen'));
+    rmSync(join(dir, 'generation_config.json'));
+    const configPath = join(dir, 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), max_length: 200 }),
+    );
+    const loaded = loadCheckpoint(dir, { onWarning: () => {} });
+    for (const t of loaded.tensors.values()) t.dispose();
+    expect(loaded.generationConfig.maxLength).toBe(200);
   });
 });
