@@ -11,6 +11,8 @@
  * - `DISALLOWED_SPECIAL_TOKEN`: text contains special-token text and the caller asked to reject it.
  * - `UNKNOWN_LANGUAGE`: a language code or name that this tokenizer does not have.
  * - `UNKNOWN_TASK`: a task other than `transcribe` / `translate`.
+ * - `MODEL_MISMATCH`: the tokenizer's vocabulary or control-token ids differ from the model's
+ *   (`WhisperTokenizer.checkModel`).
  * - `INVALID_ARGUMENT`: any other argument of the wrong kind or out of range.
  */
 export type TokenizerErrorCode =
@@ -23,6 +25,7 @@ export type TokenizerErrorCode =
   | 'DISALLOWED_SPECIAL_TOKEN'
   | 'UNKNOWN_LANGUAGE'
   | 'UNKNOWN_TASK'
+  | 'MODEL_MISMATCH'
   | 'INVALID_ARGUMENT';
 
 /**

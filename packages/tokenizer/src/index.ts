@@ -8,6 +8,7 @@ export { WhisperTokenizer } from './whisper-tokenizer.js';
 export type {
   DecodeOptions,
   EncodeOptions,
+  ModelVocabulary,
   PromptOptions,
   SotOptions,
   WhisperSpecialIds,

@@ -53,6 +53,26 @@ export interface WhisperSpecialIds {
   readonly timestampEnd: number;
 }
 
+/**
+ * What {@link WhisperTokenizer.checkModel} compares: a model's output size and the ids its
+ * generation config uses (a `WhisperModel`'s `vocabSize` and `generationConfig` fit as they are).
+ * Ids that are `null` or absent are not compared.
+ */
+export interface ModelVocabulary {
+  /** Logits per step (config.json `vocab_size`). */
+  readonly vocabSize: number;
+  /** `<|startoftranscript|>` (`decoder_start_token_id`). */
+  readonly decoderStartTokenId?: number | null;
+  /** `<|endoftext|>` (`eos_token_id`). */
+  readonly eosTokenId?: number | null;
+  /** `<|notimestamps|>` (`no_timestamps_token_id`). */
+  readonly noTimestampsTokenId?: number | null;
+  /** `<|startofprev|>` (`prev_sot_token_id`). */
+  readonly prevSotTokenId?: number | null;
+  /** Language token ids by token text (`lang_to_id`, `{ '<|en|>': 50259, ... }`). */
+  readonly langToId?: Readonly<Record<string, number>>;
+}
+
 /** How {@link WhisperTokenizer.encode} treats text that spells an added token such as `<|en|>`. */
 export interface EncodeOptions {
   /**
@@ -244,6 +264,51 @@ export class WhisperTokenizer {
     options: LoadOptions & WhisperTokenizerOptions = {},
   ): WhisperTokenizer {
     return new WhisperTokenizer(loadTokenizerDataSync(path, options), options);
+  }
+
+  /**
+   * Checks that this tokenizer belongs to a model: the same number of ids as the model has
+   * logits, and the same ids for the control tokens its generation config names. A tokenizer of
+   * another vocabulary (English-only with a multilingual model, v2 with v3, …) loads without
+   * complaint but turns every id into the wrong text; this catches it before any decoding.
+   *
+   * @throws {@link TokenizerError} `MODEL_MISMATCH` listing every difference.
+   * @example
+   * ```ts
+   * const model = WhisperModel.load('./whisper-base');
+   * const tok = await WhisperTokenizer.fromPretrained('./whisper-base');
+   * tok.checkModel({ vocabSize: model.vocabSize, ...model.generationConfig });
+   * ```
+   */
+  checkModel(model: ModelVocabulary): void {
+    const problems: string[] = [];
+    if (model.vocabSize !== this.vocabSize)
+      problems.push(`the model has ${model.vocabSize} output ids, the tokenizer ${this.vocabSize}`);
+    const same = (name: string, modelId: number | null | undefined, ours: number): void => {
+      if (modelId !== null && modelId !== undefined && modelId !== ours)
+        problems.push(`${name} is ${modelId} in the model, ${ours} in the tokenizer`);
+    };
+    same('<|startoftranscript|>', model.decoderStartTokenId, this.special.sot);
+    same('<|endoftext|>', model.eosTokenId, this.special.eot);
+    same('<|notimestamps|>', model.noTimestampsTokenId, this.special.noTimestamps);
+    same('<|startofprev|>', model.prevSotTokenId, this.special.startOfPrev);
+    for (const [text, id] of Object.entries(model.langToId ?? {})) {
+      const ours = this.addedNames.get(text);
+      if (ours !== id) {
+        problems.push(
+          ours === undefined
+            ? `the model has language token ${text}, the tokenizer does not`
+            : `${text} is ${id} in the model, ${ours} in the tokenizer`,
+        );
+        break; // one language is enough to show that the tables differ
+      }
+    }
+    if (problems.length > 0)
+      throw new TokenizerError(
+        'MODEL_MISMATCH',
+        `the tokenizer does not belong to this model (${problems.join('; ')}); ` +
+          "load the tokenizer of the model's own checkpoint (its tokenizer.json)",
+      );
   }
 
   // ---------------------------------------------------------------------------------------------

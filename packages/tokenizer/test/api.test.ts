@@ -200,3 +200,51 @@ describe.skipIf(!hasReference('tokenizer API on real vocabularies'))('real vocab
     expect(tokenizer('multilingual-v2').encode(' Hello world')).toEqual([2425, 1002]);
   });
 });
+
+describe.skipIf(!hasReference('tokenizer/model vocabulary check'))('checkModel', () => {
+  /** What a model of the tokenizer's own checkpoint reports (vocab size and generation ids). */
+  function modelOf(tok: WhisperTokenizer): api.ModelVocabulary {
+    const langToId: Record<string, number> = {};
+    tok.languages.forEach((l, i) => (langToId[`<|${l.code}|>`] = tok.special.sot + 1 + i));
+    return {
+      vocabSize: tok.vocabSize,
+      decoderStartTokenId: tok.special.sot,
+      eosTokenId: tok.special.eot,
+      noTimestampsTokenId: tok.special.noTimestamps,
+      prevSotTokenId: tok.special.startOfPrev,
+      langToId,
+    };
+  }
+
+  function mismatch(tok: WhisperTokenizer, model: api.ModelVocabulary): TokenizerError {
+    try {
+      tok.checkModel(model);
+    } catch (e) {
+      expect(e).toBeInstanceOf(TokenizerError);
+      return e as TokenizerError;
+    }
+    throw new Error('expected a TokenizerError');
+  }
+
+  it("accepts each tokenizer with its own model's ids, and ids the model does not name", () => {
+    for (const name of ['en', 'multilingual-v2', 'multilingual-v3'] as const) {
+      const tok = tokenizer(name);
+      expect(() => tok.checkModel(modelOf(tok))).not.toThrow();
+      expect(() => tok.checkModel({ vocabSize: tok.vocabSize, eosTokenId: null })).not.toThrow();
+    }
+  });
+
+  it('refuses an English-only tokenizer for a multilingual model, and v2 for v3, listing the differences', () => {
+    const en = mismatch(tokenizer('en'), modelOf(tokenizer('multilingual-v2')));
+    expect(en.code).toBe('MODEL_MISMATCH');
+    expect(en.message).toContain('the model has 51865 output ids, the tokenizer 51864');
+    expect(en.message).toContain(
+      '<|startoftranscript|> is 50258 in the model, 50257 in the tokenizer',
+    );
+    expect(en.message).toContain("load the tokenizer of the model's own checkpoint");
+    const v2 = mismatch(tokenizer('multilingual-v2'), modelOf(tokenizer('multilingual-v3')));
+    expect(v2.message).toContain('the model has 51866 output ids, the tokenizer 51865');
+    expect(v2.message).toContain('<|notimestamps|> is 50364 in the model, 50363 in the tokenizer');
+    expect(v2.message).toContain('the model has language token <|yue|>, the tokenizer does not');
+  });
+});
