@@ -54,6 +54,7 @@ export class Engine {
     try {
       if (options.assistant) assistant = loadAssistant(model, options.assistant, options);
       const tokenizer = await WhisperTokenizer.fromPretrained(options.tokenizerDir ?? modelDir);
+      tokenizer.checkModel({ vocabSize: model.vocabSize, ...model.generationConfig });
       const features = existsSync(join(modelDir, 'preprocessor_config.json'))
         ? await WhisperFeatureExtractor.fromPretrained(modelDir)
         : WhisperFeatureExtractor.fromConfig({ feature_size: model.config.numMelBins });

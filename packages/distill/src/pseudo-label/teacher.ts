@@ -58,6 +58,7 @@ export async function loadTeacher(
         { path: dir },
       );
     const tokenizer = await WhisperTokenizer.fromPretrained(dir);
+    tokenizer.checkModel({ vocabSize: model.vocabSize, ...model.generationConfig });
     const extractor = existsSync(join(dir, 'preprocessor_config.json'))
       ? await WhisperFeatureExtractor.fromPretrained(dir)
       : WhisperFeatureExtractor.fromConfig({ feature_size: model.config.numMelBins });

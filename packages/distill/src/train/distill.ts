@@ -413,6 +413,7 @@ export async function distill(options: DistillOptions): Promise<DistillSummary> 
     checkCompatible(teacher, studentModel);
     const side = sideFilesDir(options);
     const tokenizer = await WhisperTokenizer.fromPretrained(side);
+    tokenizer.checkModel({ vocabSize: studentModel.vocabSize, ...studentModel.generationConfig });
     const extractor = await WhisperFeatureExtractor.fromPretrained(side);
 
     // The user's own manifest: pseudo-labels often point back at the audio they were made from.
