@@ -1,5 +1,12 @@
+import {
+  flacDeclaredLength,
+  mp3DeclaredLength,
+  NEED_MORE,
+  OggPageTracker,
+  type DeclaredLength,
+} from './declared-length.js';
 import type { AudioFormat } from './detect.js';
-import { AudioError } from './errors.js';
+import { AudioError, type AudioWarning } from './errors.js';
 import { parseWavHeader, wavFramesToMono, type WavFormat } from './wav.js';
 
 /** Mono samples at the stream's native rate. */
@@ -26,7 +33,18 @@ export interface StreamDecoder {
 export interface DecoderOptions {
   /** Total byte length of the file, when known up front. */
   readonly fileSize: number | undefined;
+  /** Keep what decodes where a header's length is not met (warn instead of throwing). */
   readonly lenient: boolean;
+  /** Throw where an MP3 / Ogg stream looks truncated (warn by default). */
+  readonly strict: boolean;
+  readonly warn: (warning: AudioWarning) => void;
+}
+
+/** How the caller can keep what decodes, named for the API and the CLI. */
+const LENIENT_HINT = 'pass lenient: true (CLI: --lenient) to keep what decodes';
+
+function seconds(frames: number, rate: number): string {
+  return `${(frames / rate).toFixed(2)} s`;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -87,11 +105,14 @@ class WavDecoder implements StreamDecoder {
     return this.convert(chunk);
   }
 
+  private truncatedText(have: number): string {
+    const fmt = this.fmt!;
+    const frames = (bytes: number): number => Math.floor(bytes / fmt.blockAlign);
+    return `WAV header declares ${this.declared} data bytes (${seconds(frames(this.declared ?? 0), fmt.sampleRate)}) but only ${have} are present (${seconds(frames(have), fmt.sampleRate)}); the file is truncated or its header lies`;
+  }
+
   private truncated(have: number): AudioError {
-    return new AudioError(
-      'TRUNCATED',
-      `WAV header declares ${this.declared} data bytes but only ${have} are present; the file is truncated or its header lies (pass { lenient: true } to decode what is there)`,
-    );
+    return new AudioError('TRUNCATED', `${this.truncatedText(have)} (${LENIENT_HINT})`);
   }
 
   private convert(chunk: Uint8Array): MonoBlock[] {
@@ -121,8 +142,16 @@ class WavDecoder implements StreamDecoder {
       if (this.head.length >= 12) parseWavHeader(this.head, this.head.length); // throws the precise reason
       throw new AudioError('TRUNCATED', 'WAV file ends before its data chunk');
     }
-    if (Number.isFinite(this.remaining) && this.remaining > 0 && !this.options.lenient) {
-      throw this.truncated((this.declared ?? 0) - this.remaining);
+    if (Number.isFinite(this.remaining) && this.remaining > 0) {
+      const have = (this.declared ?? 0) - this.remaining;
+      if (!this.options.lenient) throw this.truncated(have);
+      const fmt = this.fmt;
+      this.options.warn({
+        code: 'TRUNCATED',
+        message: `${this.truncatedText(have)}; kept what decoded (lenient)`,
+        decodedSeconds: this.frames / fmt.sampleRate,
+        expectedSeconds: Math.floor((this.declared ?? 0) / fmt.blockAlign) / fmt.sampleRate,
+      });
     }
     if (this.frames === 0)
       throw new AudioError(
@@ -177,35 +206,28 @@ async function createWasmImpl(format: Exclude<AudioFormat, 'wav'>): Promise<Wasm
   }
 }
 
-/** Total samples promised by a FLAC STREAMINFO block (0 = unknown), or undefined if not in `head`. */
-function flacDeclaredSamples(head: Uint8Array): number | undefined {
-  for (let i = 0; i + 26 <= head.length && i < 1 << 20; i++) {
-    if (head[i] === 0x66 && head[i + 1] === 0x4c && head[i + 2] === 0x61 && head[i + 3] === 0x43) {
-      const si = i + 8; // 'fLaC', then a 4-byte metadata block header, then STREAMINFO
-      const high = head[si + 13]! & 0x0f;
-      const low =
-        ((head[si + 14]! << 24) |
-          (head[si + 15]! << 16) |
-          (head[si + 16]! << 8) |
-          head[si + 17]!) >>>
-        0;
-      return high * 2 ** 32 + low;
-    }
-  }
-  return undefined;
-}
+/** Bytes of an MP3's start kept while looking for its Xing/Info frame (past a cover-art tag). */
+const MP3_HEAD_LIMIT = 4 << 20;
 
 /** Adapter over the @wasm-audio-decoders family, which all share one streaming interface. */
 class WasmDecoder implements StreamDecoder {
   private decoded = 0;
-  private declared: number | undefined;
+  private rate = 0;
+  /** Length the header declares (FLAC STREAMINFO, MP3 Xing/Info/VBRI), once known. */
+  private declared: DeclaredLength | undefined;
   private started = false;
+  /** MP3 bytes seen so far while the Xing/Info frame is looked for; null once decided. */
+  private mp3Head: Uint8Array | null;
+  private readonly ogg: OggPageTracker | null;
 
   private constructor(
     private readonly impl: WasmImpl,
     private readonly format: Exclude<AudioFormat, 'wav'>,
     private readonly options: DecoderOptions,
-  ) {}
+  ) {
+    this.mp3Head = format === 'mp3' ? new Uint8Array(0) : null;
+    this.ogg = format === 'ogg-vorbis' || format === 'ogg-opus' ? new OggPageTracker() : null;
+  }
 
   static async create(
     format: Exclude<AudioFormat, 'wav'>,
@@ -222,23 +244,37 @@ class WasmDecoder implements StreamDecoder {
   }
 
   claimedFrames(): number | undefined {
-    return this.declared || undefined;
+    return this.declared?.frames;
   }
 
   async push(chunk: Uint8Array): Promise<MonoBlock[]> {
-    if (!this.started && this.format === 'flac') this.declared = flacDeclaredSamples(chunk);
+    if (!this.started && this.format === 'flac') this.declared = flacDeclaredLength(chunk);
     this.started = true;
+    if (this.mp3Head) this.lookForMp3Length(chunk);
+    this.ogg?.push(chunk);
     return this.accept(await this.impl.decode(chunk));
+  }
+
+  private lookForMp3Length(chunk: Uint8Array): void {
+    const head = new Uint8Array(this.mp3Head!.length + chunk.length);
+    head.set(this.mp3Head!);
+    head.set(chunk, this.mp3Head!.length);
+    const found = mp3DeclaredLength(head);
+    if (found !== NEED_MORE) {
+      this.declared = found;
+      this.mp3Head = null;
+    } else this.mp3Head = head.length > MP3_HEAD_LIMIT ? null : head;
   }
 
   async finish(): Promise<MonoBlock[]> {
     const blocks = this.impl.flush ? this.accept(await this.impl.flush()) : [];
     const name = CODEC_NAMES[this.format];
-    if (this.declared && this.decoded < this.declared && !this.options.lenient) {
-      throw new AudioError(
-        'TRUNCATED',
-        `${name} stream declares ${this.declared} samples but only ${this.decoded} decode; the file is truncated or corrupt (pass { lenient: true } to keep what decodes)`,
-      );
+    const declared = this.declared;
+    if (this.format === 'flac' && declared && this.decoded < declared.frames) {
+      const text = `${name} stream declares ${declared.frames} samples (${seconds(declared.frames, declared.sampleRate)}) but only ${this.decoded} decode (${seconds(this.decoded, declared.sampleRate)}); the file is truncated or corrupt`;
+      if (!this.options.lenient) throw new AudioError('TRUNCATED', `${text} (${LENIENT_HINT})`);
+      // Nothing decoded: CORRUPT_DATA below says so; a warning first would only repeat it.
+      if (this.decoded > 0) this.warnTruncated(`${text}; kept what decoded (lenient)`, declared);
     }
     if (this.decoded === 0) {
       throw new AudioError(
@@ -246,7 +282,40 @@ class WasmDecoder implements StreamDecoder {
         `No audio could be decoded from this ${name} data; it is empty, truncated or corrupt`,
       );
     }
+    if (this.format === 'mp3' && declared && this.decoded + declared.tolerance < declared.frames) {
+      this.truncatedStream(
+        `its Xing/Info header declares ${seconds(declared.frames, declared.sampleRate)} but only ${seconds(this.decoded, this.rate)} decode`,
+        declared,
+      );
+    }
+    const incomplete = this.ogg?.incomplete();
+    if (incomplete)
+      this.truncatedStream(`${incomplete}; ${seconds(this.decoded, this.rate)} decoded`);
     return blocks;
+  }
+
+  /** An MP3 / Ogg stream that looks cut short: a warning, or `TRUNCATED` when strict. */
+  private truncatedStream(what: string, declared?: DeclaredLength): void {
+    const name = CODEC_NAMES[this.format];
+    const text = `${name} stream looks truncated: ${what}`;
+    if (this.options.strict)
+      throw new AudioError(
+        'TRUNCATED',
+        `${text} (strict; without strict: true — CLI: --strict — this is a warning and what decodes is kept)`,
+      );
+    this.warnTruncated(
+      `${text}; only what decoded is returned (strict: true, CLI --strict, makes this an error)`,
+      declared,
+    );
+  }
+
+  private warnTruncated(message: string, declared: DeclaredLength | undefined): void {
+    this.options.warn({
+      code: 'TRUNCATED',
+      message,
+      decodedSeconds: this.rate > 0 ? this.decoded / this.rate : 0,
+      ...(declared ? { expectedSeconds: declared.frames / declared.sampleRate } : {}),
+    });
   }
 
   private accept(r: WasmDecoded): MonoBlock[] {
@@ -254,13 +323,14 @@ class WasmDecoder implements StreamDecoder {
       const e = r.errors[0]!;
       throw new AudioError(
         'CORRUPT_DATA',
-        `${CODEC_NAMES[this.format]} decoder failed at frame ${e.frameNumber}: ${e.message}; the file is corrupt (pass { lenient: true } to skip bad frames)`,
+        `${CODEC_NAMES[this.format]} decoder failed at frame ${e.frameNumber}: ${e.message}; the file is corrupt (pass lenient: true — CLI: --lenient — to skip bad frames)`,
       );
     }
     const n = r.samplesDecoded;
     const ch = r.channelData.length;
     if (n === 0 || ch === 0) return [];
     this.decoded += n;
+    this.rate = r.sampleRate;
     let mono: Float32Array;
     if (ch === 1) mono = r.channelData[0]!.slice(0, n);
     else {

@@ -18,6 +18,24 @@ function indexOf(b: Uint8Array, text: string, limit: number): number {
 /** Bytes needed to sniff the format reliably (an ID3 tag is skipped by size, so this is a floor). */
 export const SNIFF_BYTES = 4096;
 
+/** Largest ID3v2 tag read through while sniffing (cover art is rarely over a few MB). */
+const MAX_ID3_BYTES = 64 << 20;
+
+/**
+ * Bytes to read before {@link detectFormat} can decide: {@link SNIFF_BYTES}, or past a leading
+ * ID3v2 tag (cover art can make it far longer) to the first bytes after it.
+ */
+export function sniffBytesNeeded(head: Uint8Array): number {
+  if (head.length < 10 || !ascii(head, 0, 'ID3')) return SNIFF_BYTES;
+  const size =
+    ((head[6]! & 0x7f) << 21) |
+    ((head[7]! & 0x7f) << 14) |
+    ((head[8]! & 0x7f) << 7) |
+    (head[9]! & 0x7f);
+  const after = 10 + size + ((head[5]! & 0x10) !== 0 ? 10 : 0) + 4;
+  return Math.max(SNIFF_BYTES, Math.min(after, MAX_ID3_BYTES));
+}
+
 /**
  * Identifies the container from its first bytes. Returns undefined when more bytes are needed
  * (only possible while `head` is shorter than {@link SNIFF_BYTES} and not the whole file).

@@ -56,6 +56,24 @@ export class AudioError extends Error {
   }
 }
 
+/**
+ * Something decoded but not as the file promised, reported through `onWarning` of
+ * `loadAudio` / `streamAudio` while the samples that decoded are kept.
+ *
+ * - `TRUNCATED`: fewer samples decoded than the header declares (an MP3's Xing/Info frame count;
+ *   a WAV or FLAC length with `lenient: true`), or an Ogg stream that ends without its
+ *   end-of-stream page. With `strict: true` the same findings throw {@link AudioError} `TRUNCATED`.
+ */
+export interface AudioWarning {
+  readonly code: 'TRUNCATED';
+  /** What was found, with both durations, and what to do about it. */
+  readonly message: string;
+  /** Seconds that decoded, at the source's own rate. */
+  readonly decodedSeconds: number;
+  /** Seconds the header declares, when it declares a length. */
+  readonly expectedSeconds?: number;
+}
+
 /** Lowest sample rate accepted anywhere in the package, in Hz. */
 export const MIN_SAMPLE_RATE = 1000;
 /** Highest sample rate accepted anywhere in the package, in Hz (the largest rate common hardware records). */

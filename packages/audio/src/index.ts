@@ -4,7 +4,13 @@
  * filter and compute Whisper's log-mel input features, matching openai/whisper and transformers.
  * Pure TypeScript + WebAssembly: works without the native addon.
  */
-export { AudioError, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type AudioErrorCode } from './errors.js';
+export {
+  AudioError,
+  MAX_SAMPLE_RATE,
+  MIN_SAMPLE_RATE,
+  type AudioErrorCode,
+  type AudioWarning,
+} from './errors.js';
 export {
   dynamicRangeFloor,
   logMelSpectrogram,

@@ -1,8 +1,9 @@
 import { open, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { declaredSeconds } from './declared-length.js';
 import { createDecoder, type StreamDecoder } from './decoders.js';
-import { detectFormat, SNIFF_BYTES, type AudioFormat } from './detect.js';
-import { AudioError, checkFinite, checkSampleRate, describe } from './errors.js';
+import { detectFormat, sniffBytesNeeded, type AudioFormat } from './detect.js';
+import { AudioError, checkFinite, checkSampleRate, describe, type AudioWarning } from './errors.js';
 import { Resampler, type ResampleOptions } from './resample.js';
 
 /** Already-decoded audio: one mono array, or one array per channel (averaged to mono). */
@@ -36,10 +37,28 @@ export interface LoadAudioOptions {
   resampler?: ResampleOptions;
   /**
    * Decode what can be decoded instead of failing: a truncated WAV/FLAC or a WAV whose data size
-   * lies returns the samples present; undecodable codec frames are skipped. Default false.
+   * lies returns the samples present (with a `TRUNCATED` warning naming both durations);
+   * undecodable codec frames are skipped. Default false.
    */
   lenient?: boolean;
-  /** Fail with `TOO_LONG` as soon as the audio is known to be longer than this. Default: no limit. */
+  /**
+   * Treat signs of truncation that are only warnings by default as errors (`TRUNCATED`): an MP3
+   * that decodes shorter than its Xing/Info/VBRI header declares, an Ogg stream that ends inside
+   * a page or without its end-of-stream page. Default false: those warn through `onWarning` and
+   * the samples that decoded are returned (tools that edit MP3s can leave a stale frame count,
+   * live Ogg captures have no last page). Cannot be combined with `lenient`.
+   */
+  strict?: boolean;
+  /**
+   * Receives what decoded but not as the file promised (see {@link AudioWarning}). Default:
+   * `process.emitWarning` (code `DW_AUDIO_TRUNCATED`), printed by Node on stderr.
+   */
+  onWarning?: (warning: AudioWarning) => void;
+  /**
+   * Fail with `TOO_LONG` as soon as the audio is known to be longer than this: from the header,
+   * before anything is decoded, where the file declares its length (WAV, FLAC STREAMINFO, an
+   * MP3's Xing/Info/VBRI frame); else as soon as the decoded samples pass it. Default: no limit.
+   */
   maxDurationSeconds?: number;
   /** Bytes read per chunk from files and byte arrays. Default 1 MiB. */
   chunkBytes?: number;
@@ -204,7 +223,20 @@ function checkOptions(options: LoadAudioOptions): {
       `Expected maxDurationSeconds to be positive but received ${describe(maxSeconds)}`,
     );
   }
+  if (options.strict === true && options.lenient === true)
+    throw new AudioError(
+      'INVALID_ARGUMENT',
+      'strict and lenient contradict each other: strict turns truncation warnings into errors, lenient keeps what decodes; pass one',
+    );
   return { target, chunkBytes, maxSeconds };
+}
+
+/** Default warning sink: Node's process warnings (stderr), else the console. */
+function emitAudioWarning(warning: AudioWarning): void {
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } })
+    .process;
+  if (proc?.emitWarning) proc.emitWarning(warning.message, { code: 'DW_AUDIO_TRUNCATED' });
+  else console.warn(warning.message);
 }
 
 async function* pipeline(
@@ -219,10 +251,10 @@ async function* pipeline(
       throw new AudioError('ABORTED', 'Audio decoding was aborted', { cause: signal.reason });
   };
   checkAbort();
-  const tooLong = (seconds: number): AudioError =>
+  const tooLong = (seconds: number, fromHeader = false): AudioError =>
     new AudioError(
       'TOO_LONG',
-      `Audio is ${seconds.toFixed(1)} s long, over maxDurationSeconds ${maxSeconds}`,
+      `Audio is ${seconds.toFixed(1)} s long${fromHeader ? ' (its header says so; nothing was decoded)' : ''}, over maxDurationSeconds ${maxSeconds}`,
     );
 
   if (isRaw(source)) {
@@ -265,10 +297,21 @@ async function* pipeline(
       }
       format = detectFormat(
         head,
-        done || head.length >= SNIFF_BYTES || (size !== undefined && head.length >= size),
+        done ||
+          head.length >= sniffBytesNeeded(head) ||
+          (size !== undefined && head.length >= size),
       );
     }
-    decoder = await createDecoder(format, { fileSize: size, lenient: options.lenient ?? false });
+    if (Number.isFinite(maxSeconds)) {
+      const declared = declaredSeconds(format, head, size);
+      if (declared !== undefined && declared > maxSeconds) throw tooLong(declared, true);
+    }
+    decoder = await createDecoder(format, {
+      fileSize: size,
+      lenient: options.lenient ?? false,
+      strict: options.strict ?? false,
+      warn: options.onWarning ?? emitAudioWarning,
+    });
     const dec = decoder;
 
     const emit = function* (
@@ -321,6 +364,10 @@ async function* pipeline(
  * band-limited windowed sinc (see {@link Resampler}). WAV 16-bit PCM becomes `int16 / 32768`,
  * exactly as Whisper's ffmpeg-based loader produces. Raw mono input already at `sampleRate` is
  * returned as is (same array, no copy).
+ *
+ * A file shorter than its header declares: WAV and FLAC throw `TRUNCATED` (`lenient` keeps what
+ * decodes, with a warning); MP3 (Xing/Info/VBRI frame count) and Ogg (no end-of-stream page)
+ * warn through `onWarning` with the decoded and expected durations (`strict` makes them throw).
  *
  * @throws AudioError with `code` `UNSUPPORTED_FORMAT`, `UNSUPPORTED_CODEC`, `CORRUPT_DATA`,
  *   `TRUNCATED`, `EMPTY_AUDIO`, `NON_FINITE_SAMPLES`, `INVALID_SAMPLE_RATE`, `TOO_LONG`,

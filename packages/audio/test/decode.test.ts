@@ -9,6 +9,7 @@ import {
   logMelSpectrogram,
   streamAudio,
   type AudioInfo,
+  type AudioWarning,
 } from '../src/index';
 import { diffStats, readF32, sameSamples } from './helpers';
 
@@ -111,18 +112,74 @@ describe.skipIf(!present)('jfk.wav / .flac / .mp3 decode to the same speech', ()
     expect(parts.reduce((n, p) => n + p.length, 0)).toBe(176000);
   });
 
-  it('truncated FLAC → TRUNCATED (lenient keeps what decodes); truncated MP3 decodes its whole frames', async () => {
+  it('truncated FLAC → TRUNCATED (lenient keeps what decodes, with a warning naming both durations)', async () => {
     const flac = readFileSync(referencePath('assets', 'jfk.flac'));
     const cut = flac.subarray(0, Math.floor(flac.length / 2));
-    await expect(loadAudio(cut)).rejects.toMatchObject({ name: 'AudioError', code: 'TRUNCATED' });
-    const partial = await loadAudio(cut, { lenient: true });
+    const err = await loadAudio(cut).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AudioError', code: 'TRUNCATED' });
+    expect((err as Error).message).toMatch(
+      /declares 485100 samples \(11\.00 s\) but only \d+ decode/,
+    );
+    expect((err as Error).message).toContain('lenient: true (CLI: --lenient)');
+    const warnings: AudioWarning[] = [];
+    const partial = await loadAudio(cut, { lenient: true, onWarning: (w) => warnings.push(w) });
     expect(partial.length).toBeGreaterThan(50_000);
     expect(partial.length).toBeLessThan(176_000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ code: 'TRUNCATED', expectedSeconds: 11 });
+    expect(warnings[0]!.decodedSeconds).toBeCloseTo(partial.length / 16000, 1);
     await expect(loadAudio(flac.subarray(0, 1000))).rejects.toMatchObject({ code: 'TRUNCATED' });
+  });
+
+  it('truncated MP3 (Xing/Info frame count) → a warning with decoded vs declared duration; TRUNCATED when strict', async () => {
     const mp3 = readFileSync(referencePath('assets', 'jfk.mp3'));
-    const half = await loadAudio(mp3.subarray(0, Math.floor(mp3.length / 2)));
-    expect(half.length).toBeGreaterThan(40_000);
-    expect(half.length).toBeLessThan(176_000);
+    const whole: AudioWarning[] = [];
+    expect((await loadAudio(mp3, { onWarning: (w) => whole.push(w) })).length).toBe(176000);
+    expect(whole).toEqual([]);
+    const half = mp3.subarray(0, Math.floor(mp3.length / 2));
+    const warnings: AudioWarning[] = [];
+    const x = await loadAudio(half, { onWarning: (w) => warnings.push(w) });
+    expect(x.length).toBeGreaterThan(40_000);
+    expect(x.length).toBeLessThan(176_000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(
+      /^MP3 stream looks truncated: its Xing\/Info header declares 11\.00 s but only 5\.\d\d s decode/,
+    );
+    expect(warnings[0]).toMatchObject({ code: 'TRUNCATED', expectedSeconds: 11 });
+    expect(warnings[0]!.decodedSeconds).toBeCloseTo(x.length / 16000, 2);
+    const strict = await loadAudio(half, { strict: true }).catch((e: unknown) => e);
+    expect(strict).toMatchObject({ name: 'AudioError', code: 'TRUNCATED' });
+    expect((strict as Error).message).toContain('declares 11.00 s');
+    // Streamed in small chunks, behind a 300 kB ID3 tag (cover art): the header is still found.
+    const tag = new Uint8Array(10 + 300_000);
+    tag.set([0x49, 0x44, 0x33, 4, 0, 0]);
+    const size = 300_000;
+    tag.set([(size >> 21) & 0x7f, (size >> 14) & 0x7f, (size >> 7) & 0x7f, size & 0x7f], 6);
+    const tagged = Buffer.concat([tag, half.subarray(55)]); // jfk.mp3's own tag is 55 bytes
+    const late: AudioWarning[] = [];
+    await loadAudio(tagged, { chunkBytes: 4096, onWarning: (w) => late.push(w) });
+    expect(late.map((w) => w.expectedSeconds)).toEqual([11]);
+    expect(
+      await loadAudio(Buffer.concat([tag, mp3.subarray(55)]), {
+        onWarning: (w) => late.push(w),
+      }).then((a) => a.length),
+    ).toBe(176000);
+    expect(late).toHaveLength(1);
+  });
+
+  it('maxDurationSeconds → TOO_LONG from the FLAC and MP3 headers, before anything is decoded', async () => {
+    for (const file of ['jfk.flac', 'jfk.mp3']) {
+      const err = await loadAudio(referencePath('assets', file), { maxDurationSeconds: 10 }).catch(
+        (e: unknown) => e,
+      );
+      expect(err, file).toMatchObject({ code: 'TOO_LONG' });
+      expect((err as Error).message).toBe(
+        'Audio is 11.0 s long (its header says so; nothing was decoded), over maxDurationSeconds 10',
+      );
+      expect(
+        (await loadAudio(referencePath('assets', file), { maxDurationSeconds: 11.5 })).length,
+      ).toBe(176000);
+    }
   });
 
   it('corrupt FLAC frames (bad CRCs are dropped by the decoder) → an AudioError, not partial audio', async () => {
@@ -173,12 +230,31 @@ describe('Ogg Vorbis and Ogg Opus (synthetic fixtures from tools/reference/audio
     });
   }
 
-  it('truncated Ogg Opus still decodes its complete pages; garbage after OggS → error, not a hang', async () => {
-    const opus = readFileSync(join(fixtures, 'tones-44k-stereo.opus'));
-    const half = await loadAudio(opus.subarray(0, Math.floor(opus.length / 2)));
-    expect(half.length).toBeGreaterThan(3000);
+  it('truncated Ogg Vorbis / Opus decode their complete pages with a warning (TRUNCATED when strict); garbage after OggS → error, not a hang', async () => {
+    for (const file of ['tones-44k-stereo.ogg', 'tones-44k-stereo.opus']) {
+      const bytes = readFileSync(join(fixtures, file));
+      const none: AudioWarning[] = [];
+      await loadAudio(bytes, { onWarning: (w) => none.push(w) });
+      expect(none, file).toEqual([]);
+      const warnings: AudioWarning[] = [];
+      const half = await loadAudio(bytes.subarray(0, Math.floor(bytes.length / 2)), {
+        onWarning: (w) => warnings.push(w),
+      });
+      expect(half.length, file).toBeGreaterThan(3000);
+      expect(warnings, file).toHaveLength(1);
+      expect(warnings[0]!.message).toMatch(
+        /^Ogg (Vorbis|Opus) stream looks truncated: the data ends inside an Ogg page; \d\.\d\d s decoded/,
+      );
+      expect(warnings[0]!.expectedSeconds).toBeUndefined();
+      await expect(
+        loadAudio(bytes.subarray(0, Math.floor(bytes.length / 2)), { strict: true }),
+      ).rejects.toMatchObject({ code: 'TRUNCATED' });
+    }
     const junk = new Uint8Array(5000);
     junk.set(new TextEncoder().encode('OggS'));
     await expect(loadAudio(junk)).rejects.toBeInstanceOf(AudioError);
+    await expect(loadAudio(junk, { strict: true, lenient: true })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });
