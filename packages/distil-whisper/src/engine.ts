@@ -17,6 +17,7 @@ import { encodeRequest, loadAssistant } from './assistant';
 import { SpeechDetector } from './speech-regions';
 import { WordAligner } from './word-timestamps';
 import { TranscribeError } from './errors';
+import { pauseEvery, yieldingWindows } from './yielding';
 import type { EngineInput } from './longform/recording';
 import { resolveRequest, type EngineOptions } from './longform/request';
 import { runChunked, runSequential } from './longform/run';
@@ -31,6 +32,8 @@ export type { EngineInput } from './longform/recording';
 export type { EngineOptions } from './longform/request';
 
 export class Engine {
+  /** Longest stretch of decoding between two returns to the event loop. */
+  static readonly yieldEveryMs = 20;
   /** The VAD pre-pass (Silero VAD loaded on first use). */
   readonly #speech = new SpeechDetector();
   private constructor(
@@ -72,12 +75,16 @@ export class Engine {
    */
   #encoder(progress: (p: TranscribeProgress) => void): WindowEncoder {
     const base = this.#windowEncoder();
+    // Back to the event loop before each batch and every few milliseconds of decoding, so an
+    // abort, a timer or dispose() on this thread lands within one step (see yielding.ts).
+    const pause = pauseEvery(Engine.yieldEveryMs);
     return {
       numMelBins: base.numMelBins,
       framesPerWindow: base.framesPerWindow,
-      encode: (features, batch) => {
+      encode: async (features, batch) => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
         progress({ stage: 'encoder' });
-        return base.encode(features, batch);
+        return yieldingWindows(await base.encode(features, batch), pause);
       },
     };
   }

@@ -4,8 +4,11 @@
  * - `WORKER_FAILED`: the model thread exited or could not start.
  * - `DISPOSED`: the pipeline was disposed.
  * - `ABORTED`: the caller's AbortSignal fired.
+ * - `CALLBACK_FAILED`: the caller's `onProgress` or `onResult` threw; the request was stopped and
+ *   the thrown value is the `cause`.
  */
-export type TranscribeErrorCode = 'INVALID_INPUT' | 'WORKER_FAILED' | 'DISPOSED' | 'ABORTED';
+export type TranscribeErrorCode =
+  'INVALID_INPUT' | 'WORKER_FAILED' | 'DISPOSED' | 'ABORTED' | 'CALLBACK_FAILED';
 
 /**
  * A transcription request that cannot be served. Errors of the underlying packages

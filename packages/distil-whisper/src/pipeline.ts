@@ -1,6 +1,7 @@
 // createPipeline(): a model thread (worker_threads) that owns the model, and a small client on the
 // caller's thread, so transcription never blocks the caller's event loop.
 import { existsSync } from 'node:fs';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,7 +49,12 @@ export interface Pipeline {
     inputs: readonly TranscribeInput[],
     options?: TranscribeManyOptions,
   ): Promise<TranscribeOutcome[]>;
-  /** Stops the model thread and frees the model. Pending requests fail with `DISPOSED`. */
+  /**
+   * Stops the model thread (or, inline, the engine) and frees the model. Pending requests fail
+   * with `DISPOSED` at once; running native work is cancelled at its next decoder step, or
+   * awaited, before anything is freed, so calling this mid-transcription (or more than once) is
+   * safe. Resolves when the model is freed.
+   */
   dispose(): Promise<void>;
 }
 
@@ -69,6 +75,7 @@ async function toEngineInput(
   input: TranscribeInput,
   options: TranscribeOptions,
   spooled: Spooled[],
+  signal: AbortSignal,
 ): Promise<EngineInput> {
   if (typeof input === 'string') return input;
   if (input instanceof URL) {
@@ -84,7 +91,7 @@ async function toEngineInput(
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (isAsyncIterable(input)) {
-    const s = await spoolStream(input, options.signal);
+    const s = await spoolStream(input, signal);
     spooled.push(s);
     return s.path;
   }
@@ -125,10 +132,79 @@ function spawnWorker(modelDir: string, options: PipelineOptions, abortFlag: Int3
   });
 }
 
-/** Runs one request: inputs prepared, outcomes collected in input order, temporaries removed. */
+/**
+ * One request's stop switch: the caller's signal joined with the pipeline's own reasons to stop
+ * (dispose, a callback that threw). The first reason wins and is what the request rejects with.
+ */
+class RequestControl {
+  readonly #own = new AbortController();
+  readonly #user: AbortSignal | undefined;
+  /** Fires when the caller aborts or the pipeline stops the request; given to the engine. */
+  readonly signal: AbortSignal;
+  #reason: TranscribeError | undefined;
+
+  constructor(user: AbortSignal | undefined) {
+    this.#user = user;
+    this.signal = user ? AbortSignal.any([user, this.#own.signal]) : this.#own.signal;
+  }
+
+  /** Why the pipeline stopped the request, if it did. */
+  get reason(): TranscribeError | undefined {
+    return this.#reason;
+  }
+
+  /** Stops the request with `reason`, unless it has already stopped (the caller's abort wins). */
+  stop(reason: TranscribeError): void {
+    if (this.#reason || this.#user?.aborted) return;
+    this.#reason = reason;
+    this.#own.abort(reason);
+  }
+
+  /**
+   * `fn` isolated: a throw stops the request with `CALLBACK_FAILED` (the thrown value as cause)
+   * instead of escaping into the model thread's message handler or the engine's loop; once
+   * stopped, no further calls are made.
+   */
+  guard<A extends unknown[]>(
+    name: string,
+    fn: ((...args: A) => void) | undefined,
+  ): (...args: A) => void {
+    return (...args) => {
+      if (!fn || this.#reason) return;
+      try {
+        fn(...args);
+      } catch (e) {
+        this.stop(
+          new TranscribeError(
+            'CALLBACK_FAILED',
+            `the ${name} callback threw (${e instanceof Error ? e.message : String(e)}); the request was stopped`,
+            { cause: e },
+          ),
+        );
+      }
+    };
+  }
+}
+
+/** An input that could not be prepared, as that input's error (named by index in a batch). */
+function inputError(e: unknown, index: number, count: number): Error {
+  const at = count > 1 ? `input ${index}: ` : '';
+  if (e instanceof TranscribeError)
+    return at ? new TranscribeError(e.code, `${at}${e.message}`, { cause: e }) : e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new TranscribeError('INVALID_INPUT', `${at}could not read the input: ${message}`, {
+    cause: e,
+  });
+}
+
+/**
+ * Runs one request: inputs prepared (one that cannot be is that input's failed outcome; the
+ * others go on), outcomes collected in input order, callbacks isolated, temporaries removed.
+ */
 async function runRequest(
   inputs: readonly TranscribeInput[],
   options: TranscribeManyOptions,
+  control: RequestControl,
   send: (
     engineInputs: EngineInput[],
     onOutcome: (index: number, outcome: TranscribeOutcome) => void,
@@ -136,18 +212,33 @@ async function runRequest(
 ): Promise<TranscribeOutcome[]> {
   if (options.signal?.aborted) throw new TranscribeError('ABORTED', 'transcription was aborted');
   const spooled: Spooled[] = [];
+  const outcomes: TranscribeOutcome[] = new Array<TranscribeOutcome>(inputs.length);
+  const onResult = control.guard('onResult', options.onResult);
+  const report = (index: number, outcome: TranscribeOutcome): void => {
+    outcomes[index] = outcome;
+    onResult(index, outcome);
+  };
   try {
     const engineInputs: EngineInput[] = [];
-    for (const input of inputs) engineInputs.push(await toEngineInput(input, options, spooled));
-    const outcomes: TranscribeOutcome[] = new Array<TranscribeOutcome>(inputs.length);
-    await send(engineInputs, (index, outcome) => {
-      outcomes[index] = outcome;
-      options.onResult?.(index, outcome);
-    });
-    return outcomes;
+    const inputIndex: number[] = [];
+    for (const [i, input] of inputs.entries()) {
+      try {
+        engineInputs.push(await toEngineInput(input, options, spooled, control.signal));
+        inputIndex.push(i);
+      } catch (e) {
+        if (control.signal.aborted) throw e;
+        report(i, { ok: false, error: inputError(e, i, inputs.length) });
+      }
+    }
+    if (engineInputs.length > 0)
+      await send(engineInputs, (k, outcome) => report(inputIndex[k] as number, outcome));
+  } catch (e) {
+    throw control.reason ?? e;
   } finally {
     for (const s of spooled) await s.remove();
   }
+  if (control.reason) throw control.reason;
+  return outcomes;
 }
 
 /** The first outcome of a one-input request, as a result or a thrown error. */
@@ -181,17 +272,21 @@ export async function createPipeline(
   interface Pending {
     resolve: () => void;
     reject: (e: Error) => void;
-    onProgress?: ((p: TranscribeProgress) => void) | undefined;
+    control: RequestControl;
+    onProgress: (p: TranscribeProgress) => void;
     onOutcome: (index: number, outcome: TranscribeOutcome) => void;
     stack?: string | undefined;
   }
   const pending = new Map<number, Pending>();
   let disposed = false;
+  let exited = false;
+  let closing: Promise<void> | undefined;
   let nextId = 1;
   const failAll = (e: Error): void => {
     for (const p of pending.values()) p.reject(e);
     pending.clear();
   };
+  worker.on('exit', () => (exited = true));
   await new Promise<void>((resolve, reject) => {
     const onMessage = (m: Reply): void => {
       if (m.type === 'ready') {
@@ -212,7 +307,7 @@ export async function createPipeline(
     worker.once('error', onError);
   });
   worker.on('message', (m: Reply) => {
-    if (m.type === 'progress') pending.get(m.id)?.onProgress?.(m.progress);
+    if (m.type === 'progress') pending.get(m.id)?.onProgress(m.progress);
     else if (m.type === 'file') {
       const p = pending.get(m.id);
       if (!p) return;
@@ -255,14 +350,15 @@ export async function createPipeline(
     if (disposed)
       return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
     const stack = new Error().stack;
-    return runRequest(inputs, opts, (engineInputs, onOutcome) => {
+    const control = new RequestControl(opts.signal);
+    return runRequest(inputs, opts, control, (engineInputs, onOutcome) => {
       if (disposed)
         return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         worker.ref();
         const done = (): void => {
-          if (pending.size === 0) worker.unref();
+          if (pending.size === 0 && !closing) worker.unref();
         };
         pending.set(id, {
           resolve: () => {
@@ -273,18 +369,25 @@ export async function createPipeline(
             reject(e);
             done();
           },
-          onProgress: opts.onProgress,
+          control,
+          onProgress: control.guard('onProgress', opts.onProgress),
           onOutcome,
           stack,
         });
-        opts.signal?.addEventListener(
-          'abort',
-          () => {
-            Atomics.store(abortFlag, 0, id);
-            worker.postMessage({ type: 'abort', id });
-          },
-          { once: true },
-        );
+        // Both channels: the flag is read between decoder steps even if the thread is busy,
+        // the message lands at the thread's next return to its event loop.
+        const abort = (): void => {
+          Atomics.store(abortFlag, 0, id);
+          worker.postMessage({ type: 'abort', id });
+          // Stopped by the pipeline (a callback threw): settle now; the thread's reply is ignored.
+          const p = pending.get(id);
+          if (p && control.reason) {
+            pending.delete(id);
+            p.reject(control.reason);
+          }
+        };
+        if (control.signal.aborted) abort();
+        else control.signal.addEventListener('abort', abort, { once: true });
         worker.postMessage({
           type: 'transcribe',
           id,
@@ -295,48 +398,100 @@ export async function createPipeline(
     });
   };
 
+  /**
+   * Stops the model thread cleanly: running work is aborted (its requests have already failed
+   * with DISPOSED) and the thread frees the model and exits once its current kernel call has
+   * returned. Terminated only if it has not exited after `disposeGraceMs`.
+   */
+  const shutDown = async (): Promise<void> => {
+    if (exited) return;
+    // Keep the process alive until the thread is gone, so no kernel call is cut short by exit.
+    worker.ref();
+    const gone = once(worker, 'exit').then(() => undefined);
+    Atomics.store(abortFlag, 0, ABORT_ALL);
+    worker.postMessage({ type: 'dispose' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), disposeGraceMs);
+    });
+    try {
+      if ((await Promise.race([gone, late])) === 'late') await worker.terminate();
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   return {
     async transcribe(input, opts = {}) {
       return single(await request([input], opts));
     },
     transcribeMany: (inputs, opts = {}) => request(inputs, opts),
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      failAll(
-        new TranscribeError('DISPOSED', 'the pipeline was disposed while this request was pending'),
-      );
-      await worker.terminate();
+    dispose() {
+      if (!closing) {
+        disposed = true;
+        const reason = new TranscribeError(
+          'DISPOSED',
+          'the pipeline was disposed while this request was pending',
+        );
+        for (const p of pending.values()) p.control.stop(reason);
+        failAll(reason);
+        closing = shutDown();
+      }
+      return closing;
     },
   };
 }
 
+/** Value of the abort flag that stops every request (dispose). */
+const ABORT_ALL = -1;
+/** How long dispose() waits for the model thread to finish its current kernel call and exit. */
+const disposeGraceMs = 30_000;
+
 function inlinePipeline(engine: Engine): Pipeline {
   let disposed = false;
+  let closing: Promise<void> | undefined;
+  const running = new Set<{ control: RequestControl; done: Promise<unknown> }>();
   const request = (
     inputs: readonly TranscribeInput[],
     opts: TranscribeManyOptions,
   ): Promise<TranscribeOutcome[]> => {
     if (disposed)
       return Promise.reject(new TranscribeError('DISPOSED', 'this pipeline was disposed'));
-    return runRequest(inputs, opts, (engineInputs, onOutcome) =>
+    const control = new RequestControl(opts.signal);
+    const done = runRequest(inputs, opts, control, (engineInputs, onOutcome) =>
       engine.transcribeMany(
         engineInputs,
         engineOptions(opts),
-        (p) => opts.onProgress?.(p),
+        control.guard('onProgress', opts.onProgress),
         onOutcome,
-        opts.signal,
+        control.signal,
       ),
     );
+    const entry = { control, done };
+    running.add(entry);
+    const remove = (): void => void running.delete(entry);
+    done.then(remove, remove);
+    return done;
   };
   return {
     async transcribe(input, opts = {}) {
       return single(await request([input], opts));
     },
     transcribeMany: (inputs, opts = {}) => request(inputs, opts),
-    async dispose() {
-      if (!disposed) engine.dispose();
-      disposed = true;
+    dispose() {
+      if (!closing) {
+        disposed = true;
+        // Running requests stop at their next decoder step; the model is freed only after they
+        // have (a kernel call never sees a freed weight).
+        const reason = new TranscribeError(
+          'DISPOSED',
+          'the pipeline was disposed while this request was pending',
+        );
+        const all = [...running];
+        for (const r of all) r.control.stop(reason);
+        closing = Promise.allSettled(all.map((r) => r.done)).then(() => engine.dispose());
+      }
+      return closing;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Entry point of the model thread: one Engine, requests served one at a time.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine, type EngineInput, type EngineOptions } from './engine';
-import { serializeError } from './errors';
+import { serializeError, TranscribeError } from './errors';
 import type { PipelineOptions } from './types';
 
 export type WorkerRequest =
@@ -14,9 +14,13 @@ if (!port) throw new Error('distil-whisper worker must run in a worker thread');
 const { modelDir, options, abortFlag } = workerData as {
   modelDir: string;
   options: Omit<PipelineOptions, 'inline'>;
-  /** Id of the request to abort, written by the caller's thread: generation runs without yielding to messages. */
+  /**
+   * Id of the request to abort, or -1 for all (dispose), written by the caller's thread: read
+   * between decoder steps, so it lands even when the thread has not returned to its messages.
+   */
   abortFlag: Int32Array;
 };
+const ABORT_ALL = -1;
 
 const aborts = new Map<number, AbortController>();
 let queue: Promise<void> = Promise.resolve();
@@ -26,8 +30,13 @@ Engine.load(modelDir, options).then(
     port.postMessage({ type: 'ready' });
     port.on('message', (msg: WorkerRequest) => {
       if (msg.type === 'dispose') {
-        engine.dispose();
-        port.close();
+        // Stop what runs, wait for it to leave the kernels, then free the model and let the
+        // thread end on its own (the caller terminates it only if this takes too long).
+        for (const c of aborts.values()) c.abort();
+        queue = queue.then(() => {
+          engine.dispose();
+          port.close();
+        });
         return;
       }
       if (msg.type === 'abort') {
@@ -38,11 +47,14 @@ Engine.load(modelDir, options).then(
       aborts.set(msg.id, controller);
       queue = queue.then(async () => {
         try {
+          if (controller.signal.aborted)
+            throw new TranscribeError('ABORTED', 'transcription was aborted');
           await engine.transcribeMany(
             msg.inputs,
             msg.options,
             (p) => {
-              if (Atomics.load(abortFlag, 0) === msg.id) controller.abort();
+              const flag = Atomics.load(abortFlag, 0);
+              if (flag === msg.id || flag === ABORT_ALL) controller.abort();
               port.postMessage({ type: 'progress', id: msg.id, progress: p });
             },
             (index, outcome) =>
