@@ -86,6 +86,10 @@ export class SpeechDetector {
     let total = 0;
     for await (const chunk of streamAudio(input, {
       sampleRate: VAD_SAMPLE_RATE,
+      // The speech search takes whatever decodes; the transcription pass that follows decodes
+      // the file again under the request's own lenient / strict policy and reports its warnings.
+      lenient: true,
+      onWarning: () => {},
       ...(signal ? { signal } : {}),
     })) {
       total += chunk.length;

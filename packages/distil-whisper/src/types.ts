@@ -103,6 +103,18 @@ export interface TranscribeOptions {
    * with `regions`. Default false.
    */
   vad?: boolean | VadOptions;
+  /**
+   * Decode what can be decoded of a damaged file instead of failing: a WAV or FLAC shorter than
+   * its header declares, or codec frames that do not decode (skipped). What was kept is named in
+   * the result's `warnings`. Default false. Cannot be combined with `strict`.
+   */
+  lenient?: boolean;
+  /**
+   * Fail a recording (`AudioError` `TRUNCATED`) whose compressed audio looks cut short — an MP3
+   * decoding shorter than its Xing/Info header declares, an Ogg stream without its last page —
+   * instead of transcribing the part that decodes with a warning. Default false.
+   */
+  strict?: boolean;
   /** Sample rate of a bare Float32Array input. Default 16000. */
   sampleRate?: number;
   /** Cancels the request. */
@@ -166,6 +178,12 @@ export interface Transcription {
   longForm: LongFormMode | null;
   /** Windows decoded (chunks, for chunked long-form). */
   windows: number;
+  /**
+   * What decoded but not as the file promised, e.g. `"MP3 stream looks truncated: its Xing/Info
+   * header declares 11.00 s but only 5.44 s decode; ..."`: the text covers only what decoded.
+   * Absent when there is nothing to say.
+   */
+  warnings?: string[];
 }
 
 /** One recording's outcome in {@link Pipeline.transcribeMany}: its result, or why it failed. */

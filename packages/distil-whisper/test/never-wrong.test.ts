@@ -1,12 +1,13 @@
 // Inputs that used to give a wrong answer with exit status 0 must now fail with a typed error
 // or carry a warning: a tokenizer of another model, truncated compressed audio.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandomCheckpoint } from '@distil-whisper/model';
 import { TokenizerError } from '@distil-whisper/tokenizer';
-import { createPipeline } from '../src';
+import { AudioError } from '@distil-whisper/audio';
+import { createPipeline, TranscribeError } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
 
 describe.skipIf(!hasReference('never silently wrong (tokenizers, jfk.mp3)'))(
@@ -56,6 +57,34 @@ describe.skipIf(!hasReference('never silently wrong (tokenizers, jfk.mp3)'))(
       // Its own tokenizer loads.
       const asr = await createPipeline(join(dir, 'model'), { inline: true });
       await asr.dispose();
+    });
+
+    it('a truncated MP3 is transcribed with a warning naming decoded and declared duration; strict fails it', async () => {
+      const mp3 = readFileSync(referencePath('assets', 'jfk.mp3'));
+      const half = mp3.subarray(0, Math.floor(mp3.length / 2));
+      const asr = await createPipeline(join(dir, 'model'), { inline: true });
+      try {
+        const r = await asr.transcribe(half, { language: 'en', maxNewTokens: 2 });
+        expect(r.durationSeconds).toBeLessThan(6);
+        expect(r.warnings).toHaveLength(1);
+        expect(r.warnings?.[0]).toMatch(
+          /^MP3 stream looks truncated: its Xing\/Info header declares 11\.00 s but only 5\.\d\d s decode/,
+        );
+        const whole = await asr.transcribe(mp3, { language: 'en', maxNewTokens: 2 });
+        expect(whole.warnings).toBeUndefined();
+        const strict = await asr
+          .transcribe(half, { language: 'en', maxNewTokens: 2, strict: true })
+          .catch((e: unknown) => e);
+        expect(strict).toBeInstanceOf(AudioError);
+        expect((strict as AudioError).code).toBe('TRUNCATED');
+        const both = await asr
+          .transcribe(half, { strict: true, lenient: true })
+          .catch((e: unknown) => e);
+        expect(both).toBeInstanceOf(TranscribeError);
+        expect((both as TranscribeError).code).toBe('INVALID_INPUT');
+      } finally {
+        await asr.dispose();
+      }
     });
   },
 );

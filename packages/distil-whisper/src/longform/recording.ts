@@ -1,6 +1,6 @@
 // A recording that can be decoded more than once (long-form reads it twice: once to measure it,
 // once to transcribe it), optionally cut down to given speech regions.
-import { streamAudio, type AudioSource } from '@distil-whisper/audio';
+import { streamAudio, type AudioSource, type AudioWarning } from '@distil-whisper/audio';
 
 /** What the engine receives: a path, the bytes of a file, or samples. */
 export type EngineInput = string | Uint8Array | { samples: Float32Array; sampleRate: number };
@@ -66,6 +66,14 @@ async function* selectRegions(
   }
 }
 
+/** How a recording's audio is decoded: the audio package's policy for damaged files. */
+export interface AudioPolicy {
+  lenient?: boolean;
+  strict?: boolean;
+  /** Receives what decoded but not as the file promised (once per opening). */
+  onWarning?: (warning: AudioWarning) => void;
+}
+
 /**
  * A {@link Recording} of an engine input: decoded with the audio package's streaming decoder and
  * resampler each time it is opened; with `regions`, only those spans, joined (the seam a VAD
@@ -81,12 +89,13 @@ export function recordingOf(
   input: EngineInput,
   sampleRate: number,
   regions?: readonly TimeRegion[],
+  audio: AudioPolicy = {},
 ): Recording {
   const source: AudioSource = input;
   const cut = regions === undefined ? null : regionSamples(regions, sampleRate);
   return {
     open(signal) {
-      const chunks = streamAudio(source, { sampleRate, ...(signal ? { signal } : {}) });
+      const chunks = streamAudio(source, { sampleRate, ...audio, ...(signal ? { signal } : {}) });
       return cut === null ? chunks : selectRegions(chunks, cut);
     },
     toOriginalTime(seconds) {

@@ -24,6 +24,8 @@ export interface ResolvedRequest {
   /** Chunk plan (chunked mode). */
   chunks: ChunkPlan;
   batchSize: number;
+  /** How damaged audio is treated (the audio package's `lenient` / `strict`). */
+  audio: { lenient: boolean; strict: boolean };
 }
 
 /**
@@ -118,8 +120,14 @@ export function resolveRequest(
       ? { conditionOnPrevTokens: options.conditionOnPreviousText }
       : {}),
   };
+  if (options.lenient === true && options.strict === true)
+    throw new TranscribeError(
+      'INVALID_INPUT',
+      'lenient and strict contradict each other: lenient keeps what decodes of a damaged file, strict fails a truncated one; pass one',
+    );
   return {
     decoding,
+    audio: { lenient: options.lenient === true, strict: options.strict === true },
     returnTimestamps: options.returnTimestamps ?? false,
     mode,
     chunks,

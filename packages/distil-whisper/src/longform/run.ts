@@ -16,7 +16,7 @@ import type { WhisperTokenizer } from '@distil-whisper/tokenizer';
 import type { TranscribeOutcome, TranscribeProgress, TimeRegion, Transcription } from '../types';
 import { chunkSources } from './chunk-sources';
 import { measureRecording } from './measure';
-import { recordingOf, type EngineInput, type Recording } from './recording';
+import { recordingOf, type AudioPolicy, type EngineInput, type Recording } from './recording';
 import type { ResolvedRequest } from './request';
 import { chunkedTranscription, sequentialTranscription, type Presentation } from './results';
 import { SampleReader } from './sample-reader';
@@ -49,12 +49,45 @@ async function openRecording(
   input: EngineInput,
   rate: number,
   regions: readonly TimeRegion[] | undefined,
+  audio: AudioPolicy,
 ): Promise<{ recording: Recording; durationSeconds: number | null }> {
-  if (!ctx.speech) return { recording: recordingOf(input, rate, regions), durationSeconds: null };
+  if (!ctx.speech)
+    return { recording: recordingOf(input, rate, regions, audio), durationSeconds: null };
   const speech = await ctx.speech(input);
   return {
-    recording: recordingOf(input, rate, speech.regions),
+    recording: recordingOf(input, rate, speech.regions, audio),
     durationSeconds: speech.durationSeconds,
+  };
+}
+
+/**
+ * Each recording's audio warnings (a recording is decoded more than once; each text is kept
+ * once) and a `report` that hands them over with its result.
+ */
+function audioWarnings(
+  request: ResolvedRequest,
+  report: (file: number, outcome: TranscribeOutcome) => void,
+): {
+  policy: (file: number) => AudioPolicy;
+  report: (file: number, outcome: TranscribeOutcome) => void;
+} {
+  const byFile = new Map<number, Set<string>>();
+  return {
+    policy: (file) => ({
+      ...request.audio,
+      onWarning: (w) => {
+        let set = byFile.get(file);
+        if (!set) byFile.set(file, (set = new Set()));
+        set.add(w.message);
+      },
+    }),
+    report: (file, outcome) => {
+      const warnings = byFile.get(file);
+      byFile.delete(file);
+      if (outcome.ok && warnings && warnings.size > 0)
+        outcome = { ok: true, result: { ...outcome.result, warnings: [...warnings] } };
+      report(file, outcome);
+    },
   };
 }
 
@@ -118,8 +151,9 @@ export async function runSequential(
     audioFrames: number | null;
   }> = [];
   const pending = new Set(inputs.map((_, i) => i));
+  const warned = audioWarnings(request, ctx.report);
   const report = (file: number, outcome: TranscribeOutcome): void => {
-    if (pending.delete(file)) ctx.report(file, outcome);
+    if (pending.delete(file)) warned.report(file, outcome);
   };
   async function* sources(): AsyncGenerator<MelWindowSource> {
     for (let i = 0; i < inputs.length; i++) {
@@ -130,6 +164,7 @@ export async function runSequential(
           inputs[i] as EngineInput,
           rate,
           regions,
+          warned.policy(i),
         );
         const stats = await measureRecording(recording, mel, signal);
         const presentation: Presentation = {
@@ -225,8 +260,9 @@ export async function runChunked(
   const { features: fe, signal, gen } = ctx;
   const rate = fe.config.samplingRate;
   const pending = new Set(inputs.map((_, i) => i));
+  const warned = audioWarnings(request, ctx.report);
   const report = (file: number, outcome: TranscribeOutcome): void => {
-    if (pending.delete(file)) ctx.report(file, outcome);
+    if (pending.delete(file)) warned.report(file, outcome);
   };
   interface FileState {
     merger: ChunkMerger;
@@ -256,6 +292,7 @@ export async function runChunked(
           inputs[i] as EngineInput,
           rate,
           regions,
+          warned.policy(i),
         );
         const stats = await measureRecording(recording, null, signal);
         const presentation: Presentation = {
