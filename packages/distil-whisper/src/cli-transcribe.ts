@@ -1,15 +1,17 @@
 // `distil-whisper transcribe`: files of any length (or `-` for standard input), sequential or
 // chunked long-form, outputs written atomically as each recording finishes, a progress bar on a
 // terminal, and every failing file named while the others go on (exit status 1 at the end).
-import { basename, extname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { writeFileAtomic } from '@distil-whisper/model';
+import { writeFileAtomic, WriteError } from '@distil-whisper/model';
 import { formatTranscription, type OutputFormat } from './formats';
 import { createPipeline } from './pipeline';
 import type {
   LongFormMode,
   TranscribeInput,
   TranscribeManyOptions,
+  TranscribeOptions,
   TranscribeOutcome,
   TranscribeProgress,
 } from './types';
@@ -17,6 +19,22 @@ import type {
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/**
+ * Most beams `--beams` accepts. Each beam is decoded at every step and keeps its own key/value
+ * cache (whisper base: 11 MB per beam and window; large-v3: 150 MB), so width costs time and
+ * memory linearly while the gain stops after a handful: openai/whisper uses 5.
+ */
+export const MAX_BEAMS = 16;
+
+function beams(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BEAMS)
+    throw new InvalidArgumentError(
+      `expected 1 to ${MAX_BEAMS} beams: each beam is decoded at every step and holds its own key/value cache, so time and memory grow with the width while accuracy stops improving after about 5 (openai/whisper's default)`,
+    );
   return n;
 }
 
@@ -106,9 +124,123 @@ function noSpeechThresholdOption(): Option {
   return opt;
 }
 
-/** The name outputs are written under: the file's base name, `stdin` for `-`. */
-function outputStem(file: string): string {
-  return file === '-' ? 'stdin' : basename(file, extname(file));
+/**
+ * The names outputs are written under (without the format's extension), one per input and all
+ * different, compared without case (case-insensitive file systems): the base name (`talk`,
+ * `stdin` for `-`); where two inputs share it, the name with its extension (`talk.wav`,
+ * `talk.mp3`); where they still do, with as many parent folders as tell them apart
+ * (`a__talk.wav`, `b__talk.wav`); the same input given twice is numbered (`talk`, `talk-2`).
+ *
+ * @example
+ * ```ts
+ * outputNames(['a/talk.wav', 'b/talk.wav', 'talk.mp3', 'x/other.flac']);
+ * // ['a__talk.wav', 'b__talk.wav', 'talk.mp3', 'other']
+ * ```
+ */
+export function outputNames(files: readonly string[]): string[] {
+  const parts = files.map((f) =>
+    f === '-'
+      ? ['stdin']
+      : resolve(f)
+          .split(sep)
+          .filter((p) => p !== ''),
+  );
+  const nameAt = (i: number, level: number): string => {
+    const file = files[i] as string;
+    if (file === '-') return 'stdin';
+    if (level === 0) return basename(file, extname(file));
+    const p = parts[i] as string[];
+    return p.slice(Math.max(0, p.length - level), p.length).join('__');
+  };
+  const levels = files.map(() => 0);
+  const deepest = (i: number): number => (parts[i] as string[]).length;
+  for (;;) {
+    const names = files.map((_, i) => nameAt(i, levels[i] as number).toLowerCase());
+    const groups = new Map<string, number[]>();
+    names.forEach((n, i) => groups.set(n, [...(groups.get(n) ?? []), i]));
+    let raised = false;
+    for (const members of groups.values()) {
+      // Only different inputs are told apart by their folders; the same one twice is numbered.
+      const identities = new Set(
+        members.map((i) => (parts[i] as string[]).join(sep).toLowerCase()),
+      );
+      if (identities.size < 2) continue;
+      for (const i of members)
+        if ((levels[i] as number) < deepest(i)) {
+          levels[i] = (levels[i] as number) + 1;
+          raised = true;
+        }
+    }
+    if (!raised) break;
+  }
+  // Still equal (the same input twice, or `-` beside a file called stdin): number them.
+  const seen = new Map<string, number>();
+  return files.map((_, i) => {
+    const name = nameAt(i, levels[i] as number);
+    const count = (seen.get(name.toLowerCase()) ?? 0) + 1;
+    seen.set(name.toLowerCase(), count);
+    return count === 1 ? name : `${name}-${count}`;
+  });
+}
+
+/**
+ * Refuses outputs that exist already unless `force`, before any model is loaded, naming them all.
+ *
+ * @throws WriteError `OUTPUT_EXISTS`
+ */
+function checkOutputs(paths: readonly string[], force: boolean): void {
+  if (force) return;
+  const taken = paths.filter((p) => existsSync(p));
+  if (taken.length > 0)
+    throw new WriteError(
+      'OUTPUT_EXISTS',
+      `${taken.length === 1 ? 'an output exists' : `${taken.length} outputs exist`} already (${taken.join(', ')}); pass --force to replace ${taken.length === 1 ? 'it' : 'them'}, or choose another --output-dir`,
+      { problems: taken.map((p) => `${p} exists`) },
+    );
+}
+
+/**
+ * The pipeline options a parsed `transcribe` command line asks for (commander's option values:
+ * thresholds, beams, long-form flags, audio policy, ...), without the callbacks.
+ *
+ * @example
+ * ```ts
+ * requestOptions({ longForm: 'sequential', noSpeechThreshold: 0.6, beams: 5 });
+ * // { longForm: 'sequential', noSpeechThreshold: 0.6, numBeams: 5 }
+ * ```
+ */
+export function requestOptions(o: Record<string, unknown>): TranscribeOptions {
+  return {
+    longForm: o.longForm as LongFormMode,
+    ...(o.language !== undefined ? { language: o.language as string } : {}),
+    ...(o.task !== undefined ? { task: o.task as 'transcribe' | 'translate' } : {}),
+    ...(o.timestamps ? { returnTimestamps: true } : {}),
+    ...(o.beams !== undefined ? { numBeams: o.beams as number } : {}),
+    ...(o.temperature !== undefined ? { temperature: o.temperature as number[] } : {}),
+    ...(o.compressionRatioThreshold !== undefined
+      ? { compressionRatioThreshold: o.compressionRatioThreshold as number }
+      : {}),
+    ...(o.logprobThreshold !== undefined ? { logprobThreshold: o.logprobThreshold as number } : {}),
+    ...(o.noSpeechThreshold !== undefined
+      ? { noSpeechThreshold: o.noSpeechThreshold as number }
+      : {}),
+    ...(o.chunkLength !== undefined ? { chunkLength: o.chunkLength as number } : {}),
+    ...(o.stride !== undefined ? { stride: o.stride as number | [number, number] } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
+    ...(o.conditionOnPreviousText !== undefined
+      ? { conditionOnPreviousText: o.conditionOnPreviousText as boolean }
+      : {}),
+    ...(o.maxNewTokens !== undefined ? { maxNewTokens: o.maxNewTokens as number } : {}),
+    ...(o.prompt !== undefined ? { prompt: o.prompt as string } : {}),
+    ...(o.lenient ? { lenient: true } : {}),
+    ...(o.strict ? { strict: true } : {}),
+    ...(o.wordTimestamps || o.maxWordsPerCue !== undefined ? { wordTimestamps: true } : {}),
+    ...(o.vadModel !== undefined
+      ? { vad: { modelDir: o.vadModel as string } }
+      : o.vad
+        ? { vad: true }
+        : {}),
+  };
 }
 
 /**
@@ -141,7 +273,7 @@ export function registerTranscribeCommand(program: Command): void {
       '-t, --timestamps',
       'timed segments for audio of one window (longer audio always has them)',
     )
-    .option('-b, --beams <n>', 'beam search width (temperature 0)', positiveInt)
+    .option('-b, --beams <n>', `beam search width, 1 to ${MAX_BEAMS} (temperature 0)`, beams)
     .option(
       '--temperature <list>',
       'temperature or fallback ladder, e.g. 0,0.2,0.4,0.6,0.8,1',
@@ -223,11 +355,30 @@ export function registerTranscribeCommand(program: Command): void {
         .choices(['txt', 'json', 'srt', 'vtt'])
         .default('txt'),
     )
-    .option('-o, --output-dir <dir>', 'write <file>.<fmt> there (atomically) instead of printing')
+    .option(
+      '-o, --output-dir <dir>',
+      'write <file>.<fmt> there (atomically; inputs with the same name get distinct outputs) instead of printing',
+    )
+    .option('--force', 'replace outputs in --output-dir that exist already')
+    .option(
+      '--lenient',
+      'transcribe what decodes of a damaged file (a WAV/FLAC shorter than its header, bad codec frames) instead of failing it',
+    )
+    .option(
+      '--strict',
+      'fail a file whose compressed audio looks truncated (MP3 shorter than its header, Ogg without its last page) instead of a warning',
+    )
     .action(async (files: string[], o: Record<string, unknown>) => {
       if (files.filter((f) => f === '-').length > 1)
         throw new InvalidArgumentError('standard input (-) can be given once');
+      if (o.lenient && o.strict)
+        throw new InvalidArgumentError('--lenient and --strict contradict each other; pass one');
       const format = (o.json ? 'json' : o.outputFormat) as OutputFormat;
+      const outputs =
+        o.outputDir === undefined
+          ? null
+          : outputNames(files).map((n) => join(o.outputDir as string, `${n}.${format}`));
+      if (outputs) checkOutputs(outputs, o.force === true);
       const asr = await createPipeline(o.model as string, {
         ...(o.threads !== undefined ? { threads: o.threads as number } : {}),
         ...(o.assistant !== undefined ? { assistant: o.assistant as string } : {}),
@@ -250,16 +401,21 @@ export function registerTranscribeCommand(program: Command): void {
           );
           held.set(index, '');
         } else {
+          for (const w of outcome.result.warnings ?? [])
+            process.stderr.write(
+              `distil-whisper: ${file === '-' ? 'stdin' : file}: warning: ${w}\n`,
+            );
           const text = formatTranscription(outcome.result, format, {
             ...(o.maxWordsPerCue !== undefined
               ? { maxWordsPerCue: o.maxWordsPerCue as number }
               : {}),
           });
-          if (o.outputDir !== undefined) {
-            const out = join(o.outputDir as string, `${outputStem(file)}.${format}`);
+          if (outputs) {
+            const out = outputs[index] as string;
             try {
-              // Rewriting a transcript is expected; atomic so a crash never leaves half of one.
-              writeFileAtomic(out, text, { force: true });
+              // Atomic: a crash never leaves half a transcript; an output that appeared since the
+              // check above is still refused without --force.
+              writeFileAtomic(out, text, { force: o.force === true });
               process.stderr.write(`wrote ${out}\n`);
             } catch (err) {
               failed++;
@@ -282,35 +438,7 @@ export function registerTranscribeCommand(program: Command): void {
       const options: TranscribeManyOptions = {
         onProgress: bar.update,
         onResult: emit,
-        longForm: o.longForm as LongFormMode,
-        ...(o.language !== undefined ? { language: o.language as string } : {}),
-        ...(o.task !== undefined ? { task: o.task as 'transcribe' | 'translate' } : {}),
-        ...(o.timestamps ? { returnTimestamps: true } : {}),
-        ...(o.beams !== undefined ? { numBeams: o.beams as number } : {}),
-        ...(o.temperature !== undefined ? { temperature: o.temperature as number[] } : {}),
-        ...(o.compressionRatioThreshold !== undefined
-          ? { compressionRatioThreshold: o.compressionRatioThreshold as number }
-          : {}),
-        ...(o.logprobThreshold !== undefined
-          ? { logprobThreshold: o.logprobThreshold as number }
-          : {}),
-        ...(o.noSpeechThreshold !== undefined
-          ? { noSpeechThreshold: o.noSpeechThreshold as number }
-          : {}),
-        ...(o.chunkLength !== undefined ? { chunkLength: o.chunkLength as number } : {}),
-        ...(o.stride !== undefined ? { stride: o.stride as number | [number, number] } : {}),
-        ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
-        ...(o.conditionOnPreviousText !== undefined
-          ? { conditionOnPreviousText: o.conditionOnPreviousText as boolean }
-          : {}),
-        ...(o.maxNewTokens !== undefined ? { maxNewTokens: o.maxNewTokens as number } : {}),
-        ...(o.prompt !== undefined ? { prompt: o.prompt as string } : {}),
-        ...(o.wordTimestamps || o.maxWordsPerCue !== undefined ? { wordTimestamps: true } : {}),
-        ...(o.vadModel !== undefined
-          ? { vad: { modelDir: o.vadModel as string } }
-          : o.vad
-            ? { vad: true }
-            : {}),
+        ...requestOptions(o),
       };
       const inputs: TranscribeInput[] = files.map((f) => (f === '-' ? process.stdin : f));
       try {

@@ -2,14 +2,29 @@
 // outputs written atomically as each file finishes, a failing file named while the others go on,
 // exit status 1 at the end, no progress bar when stderr is not a terminal.
 import { execFile } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio } from '@distil-whisper/audio';
-import { createRandomCheckpoint } from '@distil-whisper/model';
-import { progressBar } from '../src/cli-transcribe';
+import { createRandomCheckpoint, WriteError } from '@distil-whisper/model';
+import {
+  MAX_BEAMS,
+  outputNames,
+  progressBar,
+  registerTranscribeCommand,
+  requestOptions,
+} from '../src/cli-transcribe';
 import { hasReference, referencePath } from '../../../test-support/reference';
 import { jfkJoined, wavBytes } from '../../../test-support/longform-audio';
 
@@ -56,6 +71,14 @@ describe.skipIf(!hasReference('distil-whisper transcribe CLI (jfk.wav, tokenizer
       const out = join(work, 'out');
       const short = join(work, 'short.wav');
       writeFileSync(short, wavBytes(jfk));
+      // Same base name in another folder: its output must not replace the first one's.
+      mkdirSync(join(work, 'sub'));
+      const twin = join(work, 'sub', 'short.wav');
+      writeFileSync(twin, wavBytes(jfk.subarray(0, 16000)));
+      // A truncated MP3: transcribed, with a warning on stderr.
+      const mp3 = readFileSync(referencePath('assets', 'jfk.mp3'));
+      const cutMp3 = join(work, 'cut.mp3');
+      writeFileSync(cutMp3, mp3.subarray(0, mp3.length >> 1));
       const proc = run(
         process.execPath,
         [
@@ -64,6 +87,8 @@ describe.skipIf(!hasReference('distil-whisper transcribe CLI (jfk.wav, tokenizer
           '-',
           join(work, 'missing.wav'),
           short,
+          twin,
+          cutMp3,
           '-m',
           dir,
           '--language',
@@ -96,9 +121,35 @@ describe.skipIf(!hasReference('distil-whisper transcribe CLI (jfk.wav, tokenizer
       );
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/missing\.wav: AudioError \[IO_ERROR\]/);
-      expect(r.stderr).toMatch(/1 of 3 files failed/);
+      expect(r.stderr).toMatch(/1 of 5 files failed/);
+      expect(r.stderr).toContain(
+        `distil-whisper: ${cutMp3}: warning: MP3 stream looks truncated: its Xing/Info header declares 11.00 s but only 5.`,
+      );
       expect(r.stderr).toContain(`wrote ${join(out, 'stdin.srt')}`);
-      expect(r.stderr).toContain(`wrote ${join(out, 'short.srt')}`);
+      const shortOut = join(out, `${basename(work)}__short.wav.srt`);
+      const twinOut = join(out, 'sub__short.wav.srt');
+      expect(r.stderr).toContain(`wrote ${shortOut}`);
+      expect(r.stderr).toContain(`wrote ${twinOut}`);
+      expect(readdirSync(out).sort()).toEqual(
+        ['stdin.srt', basename(shortOut), basename(twinOut), 'cut.srt'].sort(),
+      );
+      // Run again: every existing output is refused, by name, before the model loads.
+      const before = readFileSync(shortOut, 'utf8');
+      const again = await run(
+        process.execPath,
+        [...cli, 'transcribe', short, twin, '-m', dir, '-f', 'srt', '-o', out],
+        {
+          cwd: pkg,
+        },
+      ).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }),
+      );
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('WriteError [OUTPUT_EXISTS]: 2 outputs exist already');
+      expect(again.stderr).toContain(shortOut);
+      expect(again.stderr).toContain('--force');
+      expect(readFileSync(shortOut, 'utf8')).toBe(before);
       // Not a terminal: no progress bar in the captured stderr.
       expect(r.stderr).not.toMatch(/\[#*-*\]/);
       const help = await run(process.execPath, [...cli, 'transcribe', '--help'], { cwd: pkg });
@@ -138,4 +189,116 @@ describe('progress bar', () => {
     });
     expect(piped).toEqual([]);
   });
+});
+
+describe('transcribe command line (no model)', () => {
+  /** Parses a transcribe command line; returns the pipeline options it asks for, or the error. */
+  async function parse(...args: string[]): Promise<ReturnType<typeof requestOptions> | Error> {
+    const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+    registerTranscribeCommand(program);
+    const cmd = program.commands.find((c) => c.name() === 'transcribe')!;
+    cmd.exitOverride().configureOutput({ writeErr: () => {} });
+    let options: ReturnType<typeof requestOptions> | undefined;
+    cmd.action((_files: string[], o: Record<string, unknown>) => {
+      options = requestOptions(o);
+    });
+    try {
+      await program.parseAsync(['node', 'cli', 'transcribe', 'a.wav', '-m', 'model', ...args]);
+    } catch (e) {
+      return e as Error;
+    }
+    return options!;
+  }
+
+  it('the decoding thresholds and --beams reach the pipeline options', async () => {
+    expect(
+      await parse(
+        '--no-speech-threshold',
+        '0.6',
+        '--logprob-threshold',
+        '-1',
+        '--compression-ratio-threshold',
+        '1.35',
+        '--temperature',
+        '0,0.2,0.4',
+        '--beams',
+        '5',
+        '--lenient',
+      ),
+    ).toEqual({
+      longForm: 'sequential',
+      noSpeechThreshold: 0.6,
+      logprobThreshold: -1,
+      compressionRatioThreshold: 1.35,
+      temperature: [0, 0.2, 0.4],
+      numBeams: 5,
+      lenient: true,
+    });
+    expect(await parse('--strict')).toMatchObject({ strict: true });
+  });
+
+  it(`--beams is bounded to 1..${MAX_BEAMS} with a message that says why`, async () => {
+    expect(await parse('--beams', String(MAX_BEAMS))).toMatchObject({ numBeams: MAX_BEAMS });
+    for (const bad of ['1000', '0', '2.5', 'x']) {
+      const e = await parse('--beams', bad);
+      expect(e, bad).toBeInstanceOf(Error);
+      expect((e as Error).message).toContain(`expected 1 to ${MAX_BEAMS} beams`);
+      expect((e as Error).message).toMatch(/key\/value cache/);
+    }
+  });
+
+  it('outputs of inputs with the same base name stay distinct', () => {
+    expect(outputNames(['talk.wav', 'other.flac', '-'])).toEqual(['talk', 'other', 'stdin']);
+    expect(outputNames(['talk.wav', 'talk.mp3'])).toEqual(['talk.wav', 'talk.mp3']);
+    expect(outputNames(['a/talk.wav', 'b/talk.wav', 'x/other.flac'])).toEqual([
+      'a__talk.wav',
+      'b__talk.wav',
+      'other',
+    ]);
+    expect(outputNames(['x/a/talk.wav', 'y/a/talk.wav'])).toEqual([
+      'x__a__talk.wav',
+      'y__a__talk.wav',
+    ]);
+    // Names equal but for case would clash on case-insensitive file systems.
+    expect(outputNames(['Talk.WAV', 'talk.flac'])).toEqual(['Talk.WAV', 'talk.flac']);
+    expect(outputNames(['Talk.WAV', 'talk.wav'])).toEqual(['Talk', 'talk-2']);
+    expect(outputNames(['talk.wav', 'talk.wav', '-', 'stdin.wav'])).toEqual([
+      'talk',
+      'talk-2',
+      'stdin',
+      'stdin.wav',
+    ]);
+  });
+
+  it('-o refuses existing outputs before loading the model, and --force lets them be replaced', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'dw-cli-refuse-'));
+    try {
+      writeFileSync(join(out, 'talk.txt'), 'an earlier transcript');
+      const program = new Command();
+      registerTranscribeCommand(program);
+      const args = [
+        'node',
+        'cli',
+        'transcribe',
+        'talk.wav',
+        '-m',
+        join(out, 'no-model'),
+        '-o',
+        out,
+      ];
+      const refused = await program.parseAsync(args).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WriteError);
+      expect((refused as WriteError).code).toBe('OUTPUT_EXISTS');
+      expect((refused as Error).message).toContain(join(out, 'talk.txt'));
+      expect(readFileSync(join(out, 'talk.txt'), 'utf8')).toBe('an earlier transcript');
+      // With --force the check passes and the (missing) model is what fails.
+      const again = new Command();
+      registerTranscribeCommand(again);
+      const forced = await again.parseAsync([...args, '--force']).catch((e: unknown) => e);
+      expect(forced).not.toBeInstanceOf(WriteError);
+      expect((forced as Error).message).toContain('no-model');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
