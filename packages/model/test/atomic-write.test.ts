@@ -203,6 +203,44 @@ describe('writeDirectoryAtomic', () => {
     expect(leftovers(join(tmp.dir, 'dirs'))).toEqual([]);
   });
 
+  it('merge: adds whole files beside what the directory holds; same names only with force', () => {
+    const dir = join(tmp.dir, 'dirs', 'run');
+    previousOutput(dir); // a training run's earlier files stay
+    writeDirectoryAtomic(dir, (t) => writeFileSync(join(t, 'config.json'), '{"final":1}'), {
+      merge: true,
+    });
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'sub']);
+    expectPreviousOutput(dir);
+    let ran = false;
+    const e = writeFailure(() =>
+      writeDirectoryAtomic(
+        dir,
+        (t) => {
+          ran = true;
+          writeFileSync(join(t, 'model.safetensors'), 'new weights');
+          writeFileSync(join(t, 'extra.txt'), 'x');
+        },
+        { merge: true },
+      ),
+    );
+    expect(ran).toBe(true);
+    expect(e.code).toBe('OUTPUT_EXISTS');
+    expect(e.message).toMatch(/model\.safetensors already exists.*--force/);
+    expect(readdirSync(dir)).not.toContain('extra.txt'); // nothing moved before the check
+    expectPreviousOutput(dir);
+    writeDirectoryAtomic(dir, (t) => writeFileSync(join(t, 'model.safetensors'), 'new weights'), {
+      merge: true,
+      force: true,
+    });
+    expect(readFileSync(join(dir, 'model.safetensors'), 'utf8')).toBe('new weights');
+    expect(readFileSync(join(dir, 'sub', 'nested.txt'), 'utf8')).toBe('old nested');
+    expect(leftovers(join(tmp.dir, 'dirs'))).toEqual([]);
+    // Into a directory that does not exist yet.
+    const fresh = join(tmp.dir, 'dirs', 'fresh-merge');
+    writeDirectoryAtomic(fresh, (t) => writeFileSync(join(t, 'a'), 'a'), { merge: true });
+    expect(readdirSync(fresh)).toEqual(['a']);
+  });
+
   it('refuses a file where the directory should go', () => {
     const path = join(tmp.dir, 'dirs', 'afile');
     writeFileSync(path, 'x');

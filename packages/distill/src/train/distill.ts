@@ -10,7 +10,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,6 +19,7 @@ import { setNumThreads, Tensor } from '@distil-whisper/kernels';
 import {
   TrainableDecoder,
   WhisperModel,
+  writeDirectoryAtomic,
   writeFileAtomic,
   type WhisperGenerationConfig,
 } from '@distil-whisper/model';
@@ -622,16 +622,13 @@ function truncateLog(path: string, step: number): void {
 }
 
 /**
- * Writes the final student into `outputDir` itself (beside log.jsonl and the checkpoints): the
- * directory is written as a temporary sibling, then each file is renamed into place.
+ * Writes the final student into `outputDir` itself (beside log.jsonl and the checkpoints),
+ * through the atomic writer: written and fsynced in a temporary sibling, then each file renamed
+ * into place (replacing a previous final student's), so none is ever seen half written.
  */
 function writeFinalStudent(outputDir: string, student: TrainableDecoder, side: string): void {
-  const tmp = join(outputDir, `.final.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
-    writeStudentDirectory(tmp, student, side);
-    for (const f of readdirSync(tmp)) renameSync(join(tmp, f), join(outputDir, f));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  writeDirectoryAtomic(outputDir, (tmp) => writeStudentDirectory(tmp, student, side), {
+    merge: true,
+    force: true,
+  });
 }

@@ -32,6 +32,14 @@ export interface AtomicWriteOptions {
    * output" and is replaced silently.
    */
   force?: boolean;
+  /**
+   * {@link writeDirectoryAtomic} only: write the files into `dir` beside what it holds already
+   * (e.g. a training run's final model next to its log and checkpoints) instead of replacing the
+   * directory. Each top-level entry is renamed into `dir` once every file is fsynced, so each
+   * appears whole, though not all at the same instant. An entry of the same name is refused with
+   * `OUTPUT_EXISTS` (before anything moves) unless `force`. Default false.
+   */
+  merge?: boolean;
 }
 
 /** Prefix shared by every temporary name: `.<name>.tmp-<pid>-<random>`. */
@@ -250,6 +258,41 @@ function commitDirectory(tmp: string, target: string, force: boolean): void {
 }
 
 /**
+ * Moves every top-level entry of the finished temporary directory into `target` (created when
+ * missing), each by one rename, and removes the emptied temporary. Clashing names are checked
+ * for all entries before the first one moves.
+ */
+function mergeDirectory(tmp: string, target: string, force: boolean): void {
+  if (inspectTarget(target) === 'absent') {
+    try {
+      mkdirSync(target, { recursive: true });
+    } catch (err) {
+      throw failed('create the output directory', target, err);
+    }
+  }
+  const entries = readdirSync(tmp);
+  const clashes = entries.filter((n) => exists(join(target, n)));
+  if (clashes.length > 0 && !force)
+    throw new WriteError(
+      'OUTPUT_EXISTS',
+      `${clashes.join(', ')} already exist${clashes.length === 1 ? 's' : ''} in the output directory; pass force: true (CLI: --force) to replace ${clashes.length === 1 ? 'it' : 'them'}`,
+      { path: target, problems: clashes.map((n) => `${join(target, n)} exists`) },
+    );
+  for (const name of entries) {
+    const to = join(target, name);
+    try {
+      // A directory entry cannot be renamed over a non-empty one: the old one goes first.
+      if (statOrUndefined(to)?.isDirectory()) rmSync(to, { recursive: true, force: true });
+      renameSync(join(tmp, name), to);
+    } catch (err) {
+      throw failed(`move ${name} into place`, to, err);
+    }
+  }
+  fsyncDirectory(target);
+  removeQuietly(tmp);
+}
+
+/**
  * Writes a directory (e.g. a checkpoint) as one unit. `write` receives an empty temporary
  * directory `.<name>.tmp-<pid>-<random>` beside `dir` and writes every file into it; then all
  * files are fsynced and the directory is renamed to `dir`.
@@ -262,6 +305,8 @@ function commitDirectory(tmp: string, target: string, force: boolean): void {
  *   and only then is the old one deleted. A crash at any point leaves a complete directory: the
  *   old one, the new one, or (between the two renames) both under their `.name.old-*` /
  *   `.name.tmp-*` names.
+ * - `merge: true`: the files join what `dir` holds instead of replacing it (see
+ *   {@link AtomicWriteOptions.merge}); same names are refused without `force`.
  * - `write` throws (or its promise rejects): the temporary directory is removed, `dir` is
  *   untouched, and the error is rethrown unchanged.
  *
@@ -297,8 +342,10 @@ export function writeDirectoryAtomic<T>(
 ): T | Promise<T> {
   const target = targetPath(dir);
   const force = options.force ?? false;
+  const merge = options.merge ?? false;
   // Fail before any work is done when the output is taken.
-  if (inspectTarget(target) === 'occupied' && !force) throw outputExists(target, 'directory');
+  if (!merge && inspectTarget(target) === 'occupied' && !force)
+    throw outputExists(target, 'directory');
   const tmp = siblingName(target, 'tmp');
   try {
     mkdirSync(dirname(target), { recursive: true });
@@ -313,7 +360,8 @@ export function writeDirectoryAtomic<T>(
       } catch (err) {
         throw err instanceof WriteError ? err : failed('fsync the written files', tmp, err);
       }
-      commitDirectory(tmp, target, force);
+      if (merge) mergeDirectory(tmp, target, force);
+      else commitDirectory(tmp, target, force);
       return value;
     } catch (err) {
       removeQuietly(tmp);
