@@ -252,7 +252,24 @@ class WasmDecoder implements StreamDecoder {
     this.started = true;
     if (this.mp3Head) this.lookForMp3Length(chunk);
     this.ogg?.push(chunk);
-    return this.accept(await this.impl.decode(chunk));
+    return this.accept(await this.guarded(() => this.impl.decode(chunk)));
+  }
+
+  /**
+   * A codec call whose failures are ours to type: the WebAssembly codecs trap (`RuntimeError:
+   * memory access out of bounds`, `unreachable`) or throw plain errors on some corrupt streams.
+   */
+  private async guarded<T>(call: () => T | Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      if (e instanceof AudioError) throw e;
+      throw new AudioError(
+        'CORRUPT_DATA',
+        `${CODEC_NAMES[this.format]} decoder failed on this data (${e instanceof Error ? e.message : String(e)}); the file is corrupt`,
+        { cause: e },
+      );
+    }
   }
 
   private lookForMp3Length(chunk: Uint8Array): void {
@@ -267,7 +284,8 @@ class WasmDecoder implements StreamDecoder {
   }
 
   async finish(): Promise<MonoBlock[]> {
-    const blocks = this.impl.flush ? this.accept(await this.impl.flush()) : [];
+    const flush = this.impl.flush?.bind(this.impl);
+    const blocks = flush ? this.accept(await this.guarded(flush)) : [];
     const name = CODEC_NAMES[this.format];
     const declared = this.declared;
     if (this.format === 'flac' && declared && this.decoded < declared.frames) {
@@ -343,7 +361,11 @@ class WasmDecoder implements StreamDecoder {
   }
 
   free(): void {
-    this.impl.free();
+    try {
+      this.impl.free();
+    } catch {
+      // A codec that trapped may fail to free too; its instance is dropped either way.
+    }
   }
 }
 
