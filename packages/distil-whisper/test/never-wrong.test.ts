@@ -9,6 +9,7 @@ import { TokenizerError } from '@distil-whisper/tokenizer';
 import { AudioError } from '@distil-whisper/audio';
 import { createPipeline, TranscribeError } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { wavBytes } from '../../../test-support/longform-audio';
 
 describe.skipIf(!hasReference('never silently wrong (tokenizers, jfk.mp3)'))(
   'never silently wrong',
@@ -82,6 +83,26 @@ describe.skipIf(!hasReference('never silently wrong (tokenizers, jfk.mp3)'))(
           .catch((e: unknown) => e);
         expect(both).toBeInstanceOf(TranscribeError);
         expect((both as TranscribeError).code).toBe('INVALID_INPUT');
+      } finally {
+        await asr.dispose();
+      }
+    });
+
+    it('a truncated WAV fails with a message naming the option that exists (--lenient), which keeps what decodes', async () => {
+      const tone = new Float32Array(32000).map((_, i) => 0.1 * Math.sin(i / 7));
+      const cut = wavBytes(tone).subarray(0, 44 + 16000 * 4); // header says 2 s, 1 s present
+      const asr = await createPipeline(join(dir, 'model'), { inline: true });
+      try {
+        const err = await asr.transcribe(cut, { language: 'en' }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(AudioError);
+        expect((err as AudioError).code).toBe('TRUNCATED');
+        expect((err as Error).message).toMatch(
+          /\(2\.00 s\) but only 64000 are present \(1\.00 s\)/,
+        );
+        expect((err as Error).message).toContain('lenient: true (CLI: --lenient)');
+        const r = await asr.transcribe(cut, { language: 'en', maxNewTokens: 2, lenient: true });
+        expect(r.durationSeconds).toBeCloseTo(1, 3);
+        expect(r.warnings?.[0]).toMatch(/kept what decoded \(lenient\)$/);
       } finally {
         await asr.dispose();
       }
