@@ -6,7 +6,7 @@
 // — fails with the seed and the shrunk input that reproduce it.
 //
 // Runs: a few hundred per reader in the normal suite; `DW_FUZZ_RUNS=N` runs N per reader (the
-// long run, on demand), `DW_FUZZ_SEED=S` replays a reported seed.
+// long run, on demand); `DW_FUZZ_SEED=S DW_FUZZ_PATH=P` replays a reported failure.
 import fc from 'fast-check';
 
 /** Inputs per reader: `DW_FUZZ_RUNS` when set, else `ci`. */
@@ -268,7 +268,11 @@ export async function fuzz<T>(
         report.rejected[e.code] = (report.rejected[e.code] ?? 0) + 1;
       }
     }),
-    { numRuns: runs, ...(Number.isInteger(seed) ? { seed } : {}) },
+    {
+      numRuns: runs,
+      ...(Number.isInteger(seed) ? { seed } : {}),
+      ...(process.env.DW_FUZZ_PATH ? { path: process.env.DW_FUZZ_PATH } : {}),
+    },
   );
   if (details.failed) {
     // A short report (the counterexample of a binary reader is kilobytes of numbers): the seed
@@ -277,7 +281,7 @@ export async function fuzz<T>(
     const shown = (details.counterexample ?? []).map(describeInput).join(', ');
     throw new Error(
       `fuzz ${name}: an input crashed the reader after ${details.numRuns} inputs ` +
-        `(replay: DW_FUZZ_SEED=${details.seed}, path ${details.counterexamplePath ?? '?'}): ` +
+        `(replay: DW_FUZZ_SEED=${details.seed} DW_FUZZ_PATH=${details.counterexamplePath ?? '?'}): ` +
         `${err?.name ?? 'Error'}: ${err?.message ?? String(details.errorInstance)}\n` +
         `input: ${shown}\n${err?.stack ?? ''}`,
       { cause: err },

@@ -344,9 +344,18 @@ class WasmDecoder implements StreamDecoder {
         `${CODEC_NAMES[this.format]} decoder failed at frame ${e.frameNumber}: ${e.message}; the file is corrupt (pass lenient: true — CLI: --lenient — to skip bad frames)`,
       );
     }
-    const n = r.samplesDecoded;
     const ch = r.channelData.length;
+    const n = r.samplesDecoded;
     if (n === 0 || ch === 0) return [];
+    // A codec fed a corrupt stream can report a count its buffers do not hold (negative, say).
+    const held = Math.min(...r.channelData.map((c) => c.length));
+    if (!Number.isInteger(n) || n < 0 || n > held) {
+      if (this.options.lenient) return [];
+      throw new AudioError(
+        'CORRUPT_DATA',
+        `${CODEC_NAMES[this.format]} decoder reported ${n} samples for buffers of ${held}; the file is corrupt (pass lenient: true — CLI: --lenient — to skip bad frames)`,
+      );
+    }
     this.decoded += n;
     this.rate = r.sampleRate;
     let mono: Float32Array;
