@@ -4,14 +4,7 @@
 // a warmup schedule; periodic greedy-WER evaluation, atomic checkpoints, exact resume, and the
 // final student as a Hugging Face directory.
 import { createHash } from 'node:crypto';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { loadAudio, WhisperFeatureExtractor } from '@distil-whisper/audio';
