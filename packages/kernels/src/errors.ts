@@ -49,11 +49,15 @@ export class CudaUnavailableError extends KernelError {
 /** The native addon could not be loaded; `tried` lists each path and why it failed. */
 export class NativeLoadError extends KernelError {
   readonly tried: readonly string[];
-  constructor(tried: string[]) {
+  /**
+   * @param tried each path looked at and why it failed
+   * @param advice how to build the addon where this package is installed
+   */
+  constructor(tried: string[], advice = 'Build it with `npm run build:native`.') {
     super(
       'NATIVE_LOAD_FAILED',
-      `could not load the distil-whisper native addon. Build it with \`npm run build:native\` ` +
-        `(or set DW_NATIVE_PATH to a dw_native.node). Tried:\n  ${tried.join('\n  ')}`,
+      `could not load the distil-whisper native addon. ${advice} ` +
+        `(Or set DW_NATIVE_PATH to a dw_native.node.) Tried:\n  ${tried.join('\n  ')}`,
     );
     this.name = 'NativeLoadError';
     this.tried = tried;

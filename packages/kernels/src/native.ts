@@ -1,8 +1,8 @@
 // The raw addon, typed once. Everything else in the package goes through the wrappers in
 // tensor.ts / ops.ts; nothing outside this file touches `NativeAddon` directly.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { NativeLoadError } from './errors';
@@ -103,18 +103,66 @@ export interface NativeAddon {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+// src/ and dist/ both sit one level below the package root.
+const pkgRoot = resolve(here, '..');
+
+/** `glibc` or `musl` on Linux (prebuilt binaries may be tagged with it), else undefined. */
+function libc(): 'glibc' | 'musl' | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } };
+  return report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/**
+ * Prebuilt binaries for this platform in `dir` (prebuildify's layout:
+ * `prebuilds/<platform>-<arch>/*.node`), most specific first: N-API builds before others, and
+ * on Linux those tagged with this libc before untagged ones; a binary tagged with the other
+ * libc is skipped.
+ * @internal
+ */
+export function prebuildCandidates(dir: string): string[] {
+  const folder = join(dir, `${process.platform}-${process.arch}`);
+  let names: string[];
+  try {
+    names = readdirSync(folder).filter((n) => n.endsWith('.node'));
+  } catch {
+    return [];
+  }
+  const ours = libc();
+  const other = ours === 'glibc' ? 'musl' : ours === 'musl' ? 'glibc' : undefined;
+  const tags = (n: string): string[] => n.slice(0, -'.node'.length).split('.');
+  const score = (n: string): number =>
+    (tags(n).includes('napi') ? 2 : 0) + (ours && tags(n).includes(ours) ? 1 : 0);
+  return names
+    .filter((n) => !other || !tags(n).includes(other))
+    .sort((a, b) => score(b) - score(a) || a.localeCompare(b))
+    .map((n) => join(folder, n));
+}
 
 /** Places the addon is looked for, most specific first. */
 function candidatePaths(): string[] {
   const list: string[] = [];
   if (process.env.DW_NATIVE_PATH) list.push(resolve(process.env.DW_NATIVE_PATH));
-  // src/ and dist/ both sit one level below the package root.
-  const pkgRoot = resolve(here, '..');
+  // Built from the sources in the package at install time (scripts/install.cjs).
   list.push(resolve(pkgRoot, 'build', 'Release', 'dw_native.node'));
+  // Shipped prebuilt for this platform.
+  list.push(...prebuildCandidates(resolve(pkgRoot, 'prebuilds')));
+  // The monorepo's own build (npm run build:native).
   list.push(resolve(pkgRoot, '..', '..', 'native', 'build', 'Release', 'dw_native.node'));
   return list;
 }
 
+/** What to do about a missing addon, in the words of where this package sits. */
+function buildAdvice(): string {
+  if (existsSync(resolve(pkgRoot, 'native', 'CMakeLists.txt')))
+    return (
+      `Build it from the sources shipped in the package: \`npm rebuild @distil-whisper/kernels\` ` +
+      `or \`node ${resolve(pkgRoot, 'scripts', 'install.cjs')}\` (needs cmake >= 3.18 and a C++17 ` +
+      `compiler; the install step prints what is missing). With npm >= 12, allow the package's ` +
+      `install script: \`npm approve-scripts @distil-whisper/kernels\`.`
+    );
+  return 'Build it with `npm run build:native` at the repository root.';
+}
 let cached: NativeAddon | undefined;
 
 /**
@@ -138,5 +186,5 @@ export function native(): NativeAddon {
       tried.push(`${path} (${(err as Error).message.split('\n')[0]})`);
     }
   }
-  throw new NativeLoadError(tried);
+  throw new NativeLoadError(tried, buildAdvice());
 }
