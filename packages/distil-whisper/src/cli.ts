@@ -33,7 +33,10 @@ export function buildProgram(): Command {
     )
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--seed <n>', 'random seed', (v) => Number(v), 0)
-    .option('--tokenizer <dir>', 'tokenizer folder to copy (default: shared reference tokenizers)')
+    .option(
+      '--tokenizer <dir>',
+      'tokenizer folder to copy, e.g. a Whisper checkpoint with the same vocabulary (default: the shared reference tokenizers, found only in this repository)',
+    )
     .option('--decoder-only', 'write a WhisperForCausalLM (assistant) checkpoint')
     .option('--force', 'replace the output directory when it exists and is not empty')
     .action((o: Record<string, unknown>) => {
@@ -49,6 +52,14 @@ export function buildProgram(): Command {
       process.stdout.write(
         `wrote ${r.dir}: ${(r.weightBytes / 1e6).toFixed(1)} MB of weights${r.tokenizerDir ? `, tokenizer from ${r.tokenizerDir}` : ', no tokenizer'}\n`,
       );
+      // Outside this repository there are no reference tokenizers to copy; without one the
+      // checkpoint loads as a model but `transcribe` cannot turn its tokens into text.
+      if (!r.tokenizerDir && o.decoderOnly !== true)
+        process.stderr.write(
+          `distil-whisper: warning: ${r.dir} has no tokenizer, so \`transcribe\` cannot use it; ` +
+            'pass --tokenizer DIR with a Whisper checkpoint of the same vocabulary ' +
+            `(${r.config.vocabSize} ids), e.g. a Hugging Face download of openai/whisper-tiny\n`,
+        );
     });
   registerConvertCommand(program);
   registerCreateStudentCommand(program);
