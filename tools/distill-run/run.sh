@@ -8,7 +8,7 @@
 #                                               (default: all, in order; each is skipped when its output exists)
 #
 # Settings (environment): RUN (name, default base-2l-v1), CORPUS (synth-v1), HOURS (3), SEED (1),
-# LAMBDA (10), STEPS (2000), BATCH (8), LR (1e-4), WARMUP (50), EVAL_STEPS (200), SAVE_STEPS (100),
+# LAMBDA (10), STEPS (435), BATCH (8), LR (1e-4), WARMUP (50), EVAL_STEPS (100), SAVE_STEPS (50),
 # THREADS (2), TS_PROB (0.2), PROMPT_PROB (0.2), FREEZE ("--freeze-embed-positions --freeze-embed-tokens").
 # Everything large goes under ~/.cache/distil-whisper (never the repository); the training run
 # resumes from its last checkpoint when re-run. Progress goes to $WORK/<step>.log.
@@ -20,12 +20,12 @@ CORPUS="${CORPUS:-synth-v1}"
 HOURS="${HOURS:-3}"
 SEED="${SEED:-1}"
 LAMBDA="${LAMBDA:-10}"
-STEPS="${STEPS:-2000}"
+STEPS="${STEPS:-435}"
 BATCH="${BATCH:-8}"
 LR="${LR:-1e-4}"
 WARMUP="${WARMUP:-50}"
-EVAL_STEPS="${EVAL_STEPS:-200}"
-SAVE_STEPS="${SAVE_STEPS:-100}"
+EVAL_STEPS="${EVAL_STEPS:-100}"
+SAVE_STEPS="${SAVE_STEPS:-50}"
 THREADS="${THREADS:-2}"
 TS_PROB="${TS_PROB:-0.2}"
 PROMPT_PROB="${PROMPT_PROB:-0.2}"
