@@ -77,7 +77,9 @@ export function buildPairTable(data: TokenizerData): PairTable {
 export function validateTokenizerData(data: TokenizerData, file: string): void {
   const seen = new Set<number>();
   for (const token of data.addedTokens) {
-    if (!Number.isInteger(token.id) || token.id < 0) {
+    // The same bound as vocabulary ids (hf-vocab.ts): the tokenizer allocates tables of the
+    // largest id, so an id of 2^53 in a corrupt file must be refused here, not reach `new Array`.
+    if (!Number.isInteger(token.id) || token.id < 0 || token.id > 0xffffff) {
       throw new TokenizerError(
         'MALFORMED_FILE',
         `${file}: added token ${JSON.stringify(token.content)} has invalid id ${token.id}`,

@@ -78,6 +78,14 @@ describe('malformed tokenizer files', () => {
     ).toBe('MALFORMED_FILE');
   });
 
+  it('an added token id beyond any vocabulary (2^53, found by fuzzing) is MALFORMED_FILE', () => {
+    const j = syntheticTokenizerJson();
+    j.added_tokens[0]!.id = 2 ** 53;
+    expect(codeOf(() => new WhisperTokenizer(parseTokenizerJson(JSON.stringify(j))))).toBe(
+      'MALFORMED_FILE',
+    );
+  });
+
   it('merges that name unknown tokens are UNKNOWN_MERGE_TOKEN', () => {
     const j = syntheticTokenizerJson();
     j.model.merges.push('hello zz');
