@@ -2,7 +2,7 @@
 // edited structurally), config.json and CTranslate2's model.bin. Every mutated file is accepted
 // or refused with CheckpointError / Ct2Error, nothing else (test-support/fuzz.ts). A few hundred
 // inputs per reader here; DW_FUZZ_RUNS=N for the long run.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
@@ -44,10 +44,15 @@ const data = new Uint8Array(60).map((_, i) => (i * 37) & 0xff);
 const seedFile = safetensors(new TextEncoder().encode(JSON.stringify(header)), data);
 
 let counter = 0;
-function writeTemp(name: string, bytes: Uint8Array): string {
+/** Runs `read` on `bytes` written to a fresh file, removed afterwards (long runs write thousands). */
+function withTemp<T>(name: string, bytes: Uint8Array, read: (path: string) => T): T {
   const path = join(tmp.dir, `${counter++}-${name}`);
   writeFileSync(path, bytes);
-  return path;
+  try {
+    return read(path);
+  } finally {
+    rmSync(path, { force: true });
+  }
 }
 
 describe('fuzz: checkpoint readers', () => {
@@ -59,7 +64,7 @@ describe('fuzz: checkpoint readers', () => {
       await fuzz(
         'safetensors bytes',
         mutatedBytes(seedFile, 8 + seedFile.length - data.length),
-        (bytes) => readSafetensorsHeader(writeTemp('model.safetensors', bytes)),
+        (bytes) => withTemp('model.safetensors', bytes, readSafetensorsHeader),
         isCheckpointError,
         runs,
       );
@@ -78,7 +83,7 @@ describe('fuzz: checkpoint readers', () => {
           // Sometimes the length prefix lies by a byte or two as well.
           const view = new DataView(file.buffer);
           view.setBigUint64(0, BigInt(Math.max(0, text.length + lengthSkew)), true);
-          return readSafetensorsHeader(writeTemp('model.safetensors', file));
+          return withTemp('model.safetensors', file, readSafetensorsHeader);
         },
         isCheckpointError,
         runs,
@@ -116,7 +121,11 @@ describe('fuzz: checkpoint readers', () => {
           const dir = join(tmp.dir, `config-${counter++}`);
           mkdirSync(dir);
           writeFileSync(join(dir, 'config.json'), text);
-          return readCheckpointConfigs(dir, () => undefined);
+          try {
+            return readCheckpointConfigs(dir, () => undefined);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
         },
         isCheckpointError,
         runs,
@@ -159,7 +168,7 @@ describe('fuzz: checkpoint readers', () => {
       await fuzz(
         'ct2 model.bin',
         mutatedBytes(seed, seed.length),
-        (bytes) => readCt2ModelBin(writeTemp('model.bin', bytes)),
+        (bytes) => withTemp('model.bin', bytes, readCt2ModelBin),
         isCt2Error,
         runs,
       );
