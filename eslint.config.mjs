@@ -20,7 +20,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // Plain Node scripts (tools/packaging): Node's globals.
-    files: ['tools/**/*.mjs'],
+    files: ['tools/packaging/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
