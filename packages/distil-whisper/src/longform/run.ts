@@ -13,9 +13,15 @@ import {
   type WindowMeasures,
 } from '@distil-whisper/model';
 import type { WhisperTokenizer } from '@distil-whisper/tokenizer';
-import type { TranscribeOutcome, TranscribeProgress, TimeRegion, Transcription } from '../types';
+import type {
+  LongFormMode,
+  TranscribeOutcome,
+  TranscribeProgress,
+  TimeRegion,
+  Transcription,
+} from '../types';
 import { chunkSources } from './chunk-sources';
-import { measureRecording } from './measure';
+import { measureRecording, type RecordingStats } from './measure';
 import { recordingOf, type AudioPolicy, type EngineInput, type Recording } from './recording';
 import type { ResolvedRequest } from './request';
 import { chunkedTranscription, sequentialTranscription, type Presentation } from './results';
@@ -57,6 +63,55 @@ async function openRecording(
   return {
     recording: recordingOf(input, rate, speech.regions, audio),
     durationSeconds: speech.durationSeconds,
+  };
+}
+
+/** A recording opened and measured, and how its transcription will be presented. */
+interface Measured {
+  recording: Recording;
+  stats: RecordingStats;
+  presentation: Presentation;
+}
+
+/**
+ * The first step of both modes for recording `i`: open it (cut to its speech or regions), measure
+ * it (its mel power with `mel`, for sequential's floor) and settle its presentation, `longForm`
+ * deciding the mode from its length. An empty recording has nothing to decode: it is reported
+ * at once and comes back null.
+ */
+function measuredOpener(
+  ctx: RunContext,
+  inputs: readonly EngineInput[],
+  regions: readonly TimeRegion[] | undefined,
+  policy: (file: number) => AudioPolicy,
+  report: (file: number, outcome: TranscribeOutcome) => void,
+): (
+  i: number,
+  mel: LogMelFramesOptions | null,
+  longForm: (samples: number) => LongFormMode | null,
+) => Promise<Measured | null> {
+  const rate = ctx.features.config.samplingRate;
+  return async (i, mel, longForm) => {
+    ctx.progress({ stage: 'audio', file: i });
+    const { recording, durationSeconds } = await openRecording(
+      ctx,
+      inputs[i] as EngineInput,
+      rate,
+      regions,
+      policy(i),
+    );
+    const stats = await measureRecording(recording, mel, ctx.signal);
+    const presentation: Presentation = {
+      tokenizer: ctx.tokenizer,
+      durationSeconds: durationSeconds ?? recording.toOriginalTime(stats.samples / rate),
+      toOriginalTime: recording.toOriginalTime,
+      longForm: longForm(stats.samples),
+    };
+    if (stats.samples === 0) {
+      report(i, { ok: true, result: emptyTranscription(presentation.durationSeconds) });
+      return null;
+    }
+    return { recording, stats, presentation };
   };
 }
 
@@ -155,28 +210,15 @@ export async function runSequential(
   const report = (file: number, outcome: TranscribeOutcome): void => {
     if (pending.delete(file)) warned.report(file, outcome);
   };
+  const openMeasured = measuredOpener(ctx, inputs, regions, warned.policy, report);
   async function* sources(): AsyncGenerator<MelWindowSource> {
     for (let i = 0; i < inputs.length; i++) {
       try {
-        ctx.progress({ stage: 'audio', file: i });
-        const { recording, durationSeconds } = await openRecording(
-          ctx,
-          inputs[i] as EngineInput,
-          rate,
-          regions,
-          warned.policy(i),
+        const opened = await openMeasured(i, mel, (samples) =>
+          samples > fe.config.nSamples ? 'sequential' : null,
         );
-        const stats = await measureRecording(recording, mel, signal);
-        const presentation: Presentation = {
-          tokenizer: ctx.tokenizer,
-          durationSeconds: durationSeconds ?? recording.toOriginalTime(stats.samples / rate),
-          toOriginalTime: recording.toOriginalTime,
-          longForm: stats.samples > fe.config.nSamples ? 'sequential' : null,
-        };
-        if (stats.samples === 0) {
-          report(i, { ok: true, result: emptyTranscription(presentation.durationSeconds) });
-          continue;
-        }
+        if (!opened) continue;
+        const { recording, stats, presentation } = opened;
         let source: MelWindowSource;
         let stream: StreamingMelSource | null = null;
         if (presentation.longForm === null) {
@@ -264,6 +306,7 @@ export async function runChunked(
   const report = (file: number, outcome: TranscribeOutcome): void => {
     if (pending.delete(file)) warned.report(file, outcome);
   };
+  const openMeasured = measuredOpener(ctx, inputs, regions, warned.policy, report);
   interface FileState {
     merger: ChunkMerger;
     merged: MergedSegment[];
@@ -286,25 +329,9 @@ export async function runChunked(
   async function* sources(): AsyncGenerator<MelWindowSource> {
     for (let i = 0; i < inputs.length; i++) {
       try {
-        ctx.progress({ stage: 'audio', file: i });
-        const { recording, durationSeconds } = await openRecording(
-          ctx,
-          inputs[i] as EngineInput,
-          rate,
-          regions,
-          warned.policy(i),
-        );
-        const stats = await measureRecording(recording, null, signal);
-        const presentation: Presentation = {
-          tokenizer: ctx.tokenizer,
-          durationSeconds: durationSeconds ?? recording.toOriginalTime(stats.samples / rate),
-          toOriginalTime: recording.toOriginalTime,
-          longForm: 'chunked',
-        };
-        if (stats.samples === 0) {
-          report(i, { ok: true, result: emptyTranscription(presentation.durationSeconds) });
-          continue;
-        }
+        const opened = await openMeasured(i, null, () => 'chunked');
+        if (!opened) continue;
+        const { recording, stats, presentation } = opened;
         states.set(i, {
           merger: new ChunkMerger({
             timestampBegin: (gen.noTimestampsTokenId ?? 0) + 1,
