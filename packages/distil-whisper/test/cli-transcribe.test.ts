@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio } from '@distil-whisper/audio';
-import { createRandomCheckpoint, WriteError } from '@distil-whisper/model';
+import { WriteError } from '@distil-whisper/model';
 import {
   MAX_BEAMS,
   outputNames,
@@ -27,6 +27,7 @@ import {
 } from '../src/cli-transcribe';
 import { hasReference, referencePath } from '../../../test-support/reference';
 import { jfkJoined, wavBytes } from '../../../test-support/longform-audio';
+import { randomCheckpoint, type RandomCheckpoint } from './support/fixture';
 
 const run = promisify(execFile);
 const pkg = resolve(__dirname, '..');
@@ -35,36 +36,24 @@ const cli = ['--conditions=@distil-whisper/source', '--import', 'tsx', join(pkg,
 describe.skipIf(!hasReference('distil-whisper transcribe CLI (jfk.wav, tokenizers)'))(
   'distil-whisper transcribe',
   () => {
+    let model: RandomCheckpoint;
     let dir: string;
     let work: string;
     let long: string;
     let jfk: Float32Array;
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'dw-cli-longform-model-'));
+      model = randomCheckpoint('dw-cli-longform-model-');
+      dir = model.dir;
       work = mkdtempSync(join(tmpdir(), 'dw-cli-longform-'));
-      createRandomCheckpoint({
-        outDir: dir,
-        preset: 'tiny',
-        dims: {
-          dModel: 64,
-          encoderLayers: 2,
-          decoderLayers: 2,
-          encoderAttentionHeads: 2,
-          decoderAttentionHeads: 2,
-          encoderFfnDim: 128,
-          decoderFfnDim: 128,
-        },
-        dtype: 'f16',
-        seed: 1,
-      });
       jfk = await loadAudio(referencePath('assets', 'jfk.wav'));
       long = join(work, 'long.wav');
       writeFileSync(long, wavBytes(jfkJoined(jfk)));
     }, 120_000);
 
     afterAll(() => {
-      for (const d of [dir, work]) if (d) rmSync(d, { recursive: true, force: true });
+      model?.remove();
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it('the CLI: - reads stdin, outputs are written as each file finishes, a failing file is named and the exit status is 1', async () => {

@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio } from '@distil-whisper/audio';
-import { createRandomCheckpoint } from '@distil-whisper/model';
-import { createPipeline, type Pipeline, type TranscribeProgress } from '../src';
+import type { Pipeline, TranscribeProgress } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
 import { jfkJoined, wavBytes, writeRepeatedWav } from '../../../test-support/longform-audio';
+import { randomPipeline, type RandomPipeline } from './support/fixture';
 
 const run = promisify(execFile);
 const pkg = resolve(__dirname, '..');
@@ -19,6 +19,7 @@ const pkg = resolve(__dirname, '..');
 describe.skipIf(!hasReference('distil-whisper long-form (jfk.wav, tokenizers)'))(
   'long-form transcription on a random checkpoint',
   () => {
+    let model: RandomPipeline;
     let dir: string;
     let work: string;
     let asr: Pipeline;
@@ -26,32 +27,17 @@ describe.skipIf(!hasReference('distil-whisper long-form (jfk.wav, tokenizers)'))
     let jfk: Float32Array;
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'dw-longform-model-'));
+      model = await randomPipeline('dw-longform-model-');
+      ({ dir, asr } = model);
       work = mkdtempSync(join(tmpdir(), 'dw-longform-work-'));
-      createRandomCheckpoint({
-        outDir: dir,
-        preset: 'tiny',
-        dims: {
-          dModel: 64,
-          encoderLayers: 2,
-          decoderLayers: 2,
-          encoderAttentionHeads: 2,
-          decoderAttentionHeads: 2,
-          encoderFfnDim: 128,
-          decoderFfnDim: 128,
-        },
-        dtype: 'f16',
-        seed: 1,
-      });
       jfk = await loadAudio(referencePath('assets', 'jfk.wav'));
       long = join(work, 'long.wav');
       writeFileSync(long, wavBytes(jfkJoined(jfk)));
-      asr = await createPipeline(dir);
     }, 120_000);
 
     afterAll(async () => {
-      await asr?.dispose();
-      for (const d of [dir, work]) if (d) rmSync(d, { recursive: true, force: true });
+      await model?.dispose();
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it('sequential: 126 s in 30 s windows; one new token per window ends each window', async () => {

@@ -3,12 +3,10 @@
 // the caller (an inline abort, a bad input in a batch) runs alone in a child process, whose exit
 // status and report are checked. Random-weight checkpoint; the text is nonsense.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandomCheckpoint } from '@distil-whisper/model';
 import { hasReference } from '../../../test-support/reference';
+import { randomCheckpoint, type RandomCheckpoint } from './support/fixture';
 
 const script = resolve(__dirname, 'support', 'abort-scenarios.ts');
 
@@ -47,29 +45,16 @@ function expectClean(r: Run, code = 0): void {
 }
 
 describe.skipIf(!hasReference('never-abort scenarios (tokenizers)'))('never abort', () => {
+  let model: RandomCheckpoint;
   let dir: string;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'dw-never-abort-'));
-    createRandomCheckpoint({
-      outDir: dir,
-      preset: 'tiny',
-      dims: {
-        dModel: 64,
-        encoderLayers: 2,
-        decoderLayers: 2,
-        encoderAttentionHeads: 2,
-        decoderAttentionHeads: 2,
-        encoderFfnDim: 128,
-        decoderFfnDim: 128,
-      },
-      dtype: 'f16',
-      seed: 1,
-    });
+    model = randomCheckpoint('dw-never-abort-');
+    dir = model.dir;
   });
 
   afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    model?.remove();
   });
 
   for (const mode of ['worker', 'inline'] as const) {

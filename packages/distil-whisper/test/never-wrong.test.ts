@@ -1,48 +1,33 @@
 // Inputs that used to give a wrong answer with exit status 0 must now fail with a typed error
 // or carry a warning: a tokenizer of another model, truncated compressed audio.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandomCheckpoint } from '@distil-whisper/model';
 import { TokenizerError } from '@distil-whisper/tokenizer';
 import { AudioError } from '@distil-whisper/audio';
 import { createPipeline, TranscribeError } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
 import { wavBytes } from '../../../test-support/longform-audio';
+import { randomCheckpoint, type RandomCheckpoint } from './support/fixture';
 
 describe.skipIf(!hasReference('never silently wrong (tokenizers, jfk.mp3)'))(
   'never silently wrong',
   () => {
+    let model: RandomCheckpoint;
     let dir: string;
 
     beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'dw-never-wrong-'));
       // Multilingual v2 vocabulary (51865 ids), small dims.
-      createRandomCheckpoint({
-        outDir: join(dir, 'model'),
-        preset: 'tiny',
-        dims: {
-          dModel: 64,
-          encoderLayers: 2,
-          decoderLayers: 2,
-          encoderAttentionHeads: 2,
-          decoderAttentionHeads: 2,
-          encoderFfnDim: 128,
-          decoderFfnDim: 128,
-        },
-        dtype: 'f16',
-        seed: 1,
-      });
+      model = randomCheckpoint('dw-never-wrong-');
+      dir = model.dir;
     }, 120_000);
 
     afterAll(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      model?.remove();
     });
 
     it('a tokenizer of another vocabulary is refused when the pipeline loads', async () => {
       for (const other of ['en', 'multilingual-v3']) {
-        const err = await createPipeline(join(dir, 'model'), {
+        const err = await createPipeline(dir, {
           inline: true,
           tokenizerDir: referencePath('tokenizers', other),
         }).then(
@@ -56,14 +41,14 @@ describe.skipIf(!hasReference('never silently wrong (tokenizers, jfk.mp3)'))(
         );
       }
       // Its own tokenizer loads.
-      const asr = await createPipeline(join(dir, 'model'), { inline: true });
+      const asr = await createPipeline(dir, { inline: true });
       await asr.dispose();
     });
 
     it('a truncated MP3 is transcribed with a warning naming decoded and declared duration; strict fails it', async () => {
       const mp3 = readFileSync(referencePath('assets', 'jfk.mp3'));
       const half = mp3.subarray(0, Math.floor(mp3.length / 2));
-      const asr = await createPipeline(join(dir, 'model'), { inline: true });
+      const asr = await createPipeline(dir, { inline: true });
       try {
         const r = await asr.transcribe(half, { language: 'en', maxNewTokens: 2 });
         expect(r.durationSeconds).toBeLessThan(6);
@@ -91,7 +76,7 @@ describe.skipIf(!hasReference('never silently wrong (tokenizers, jfk.mp3)'))(
     it('a truncated WAV fails with a message naming the option that exists (--lenient), which keeps what decodes', async () => {
       const tone = new Float32Array(32000).map((_, i) => 0.1 * Math.sin(i / 7));
       const cut = wavBytes(tone).subarray(0, 44 + 16000 * 4); // header says 2 s, 1 s present
-      const asr = await createPipeline(join(dir, 'model'), { inline: true });
+      const asr = await createPipeline(dir, { inline: true });
       try {
         const err = await asr.transcribe(cut, { language: 'en' }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(AudioError);

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandomCheckpoint } from '@distil-whisper/model';
 import {
   createPipeline,
   formatTranscription,
@@ -14,6 +13,7 @@ import {
   type Transcription,
 } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { randomPipeline, type RandomPipeline } from './support/fixture';
 
 const run = promisify(execFile);
 const pkg = resolve(__dirname, '..');
@@ -21,34 +21,18 @@ const pkg = resolve(__dirname, '..');
 describe.skipIf(!hasReference('distil-whisper pipeline (jfk.wav, tokenizers)'))(
   'pipeline on a random checkpoint',
   () => {
+    let model: RandomPipeline;
     let dir: string;
     let asr: Pipeline;
     const jfk = (): string => referencePath('assets', 'jfk.wav');
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'dw-pipeline-'));
-      // Multilingual vocabulary (language detection runs), small dims (fast).
-      createRandomCheckpoint({
-        outDir: dir,
-        preset: 'tiny',
-        dims: {
-          dModel: 64,
-          encoderLayers: 2,
-          decoderLayers: 2,
-          encoderAttentionHeads: 2,
-          decoderAttentionHeads: 2,
-          encoderFfnDim: 128,
-          decoderFfnDim: 128,
-        },
-        dtype: 'f16',
-        seed: 1,
-      });
-      asr = await createPipeline(dir);
+      model = await randomPipeline('dw-pipeline-');
+      ({ dir, asr } = model);
     }, 120_000);
 
     afterAll(async () => {
-      await asr?.dispose();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await model?.dispose();
     });
 
     it('transcribes a WAV path: text, tokens, one segment, detected language', async () => {
