@@ -4,11 +4,12 @@
 // chunks — the streamed features equal the whole-recording ones the model tier checks.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio } from '@distil-whisper/audio';
 import { createPipeline, type Pipeline } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { realWeightDirs } from '../../../test-support/real-weights';
 import { buildRecipe, wavBytes } from '../../../test-support/longform-audio';
 
 interface Fixture {
@@ -35,9 +36,7 @@ interface Fixture {
 }
 
 const FIXTURES = resolve(__dirname, '../../../tools/reference/longform/fixtures');
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-if (dirs.length === 0)
-  console.warn('[skip] pipeline long-form real-weights tier: DW_TEST_MODEL_DIR is not set');
+const dirs = realWeightDirs('pipeline long-form real-weights tier', 'base tiny.en');
 
 function fixtureFor(dir: string): Fixture | undefined {
   const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, number>;

@@ -1,13 +1,14 @@
 // Word timestamps in the facade: cue building and srt/vtt output (always), chunk word selection,
 // and the window aligner on real whisper base weights against openai-whisper's word timings on
 // jfk.wav (the `model` tier: DW_TEST_MODEL_DIR, skipped with a notice without it).
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio, WhisperFeatureExtractor } from '@distil-whisper/audio';
 import { generate, whisperGenerationModel, WhisperModel } from '@distil-whisper/model';
 import { WhisperTokenizer } from '@distil-whisper/tokenizer';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { whisperBaseDir } from '../../../test-support/real-weights';
 import { formatTranscription } from '../src/formats';
 import type { Transcription } from '../src/types';
 import { cues } from '../src/word-cues';
@@ -110,16 +111,7 @@ const FIXTURE = resolve(
   __dirname,
   '../../../tools/reference/word-timestamps/fixtures/openai-base-jfk.json',
 );
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-const base = dirs.find((d) => {
-  if (!existsSync(join(d, 'config.json'))) return false;
-  const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as Record<string, number>;
-  return c.d_model === 512 && c.decoder_layers === 6 && c.vocab_size === 51865;
-});
-if (!base)
-  console.warn(
-    '[skip] facade word timestamps on real weights: no whisper base directory in DW_TEST_MODEL_DIR (bash tools/real-weights/fetch.sh)',
-  );
+const base = whisperBaseDir('facade word timestamps on real weights');
 const runnable = base !== undefined && hasReference('facade word timestamps');
 
 function median(xs: number[]): number {

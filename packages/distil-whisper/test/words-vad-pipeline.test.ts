@@ -2,12 +2,13 @@
 // weights (the `model` tier: DW_TEST_MODEL_DIR; VAD cases also need the converted Silero VAD,
 // `bash tools/vad/fetch.sh`). Each part is skipped with a notice when what it needs is absent.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSileroModel, loadAudio } from '@distil-whisper/audio';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { whisperBaseDir } from '../../../test-support/real-weights';
 import { createPipeline, formatTranscription, type Pipeline } from '../src';
 
 const run = promisify(execFile);
@@ -17,16 +18,7 @@ const cli = [
   'tsx',
   resolve(__dirname, '..', 'src', 'cli.ts'),
 ];
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-const base = dirs.find((d) => {
-  if (!existsSync(join(d, 'config.json'))) return false;
-  const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as Record<string, number>;
-  return c.d_model === 512 && c.decoder_layers === 6 && c.vocab_size === 51865;
-});
-if (!base)
-  console.warn(
-    '[skip] pipeline words / VAD / silence on real weights: no whisper base directory in DW_TEST_MODEL_DIR',
-  );
+const base = whisperBaseDir('pipeline words / VAD / silence on real weights');
 const runnable = base !== undefined && hasReference('pipeline words / VAD / silence');
 const vadModel = findSileroModel();
 if (runnable && !vadModel)

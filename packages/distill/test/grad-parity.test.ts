@@ -8,7 +8,7 @@
 // with a notice otherwise.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio, WhisperFeatureExtractor } from '@distil-whisper/audio';
 import { Tensor, tidy } from '@distil-whisper/kernels';
@@ -22,6 +22,7 @@ import {
   type MicroBatch,
 } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { whisperBaseDir } from '../../../test-support/real-weights';
 
 interface Stats {
   numel: number;
@@ -121,19 +122,7 @@ function relClose(name: string, ours: number, ref: number, rel: number): void {
     );
 }
 
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-const baseDir = dirs.find((d) => {
-  try {
-    const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as Record<string, number>;
-    return c.d_model === 512 && c.decoder_layers === 6 && c.vocab_size === 51865;
-  } catch {
-    return false;
-  }
-});
-if (!baseDir)
-  console.warn(
-    '[skip] distill model tier: DW_TEST_MODEL_DIR holds no whisper base checkpoint (bash tools/real-weights/fetch.sh base)',
-  );
+const baseDir = whisperBaseDir('distill model tier');
 const run = baseDir && hasReference('distill model tier') && existsSync(FIXTURE);
 
 describe.runIf(run)('distillation on real whisper base vs PyTorch', () => {

@@ -30,6 +30,7 @@ import {
 import { Packer } from '../src/pseudo-label/packer';
 import { floatWav } from '../src/pseudo-label/wav-file';
 import { referenceDir, referencePath } from '../../../test-support/reference';
+import { isWhisperBase, realWeightDirs } from '../../../test-support/real-weights';
 import { syntheticTokenizer, tempDir, writeWav } from './data-helpers';
 
 const DIMS = {
@@ -459,13 +460,10 @@ describe('pseudoLabel', () => {
 
 // The model tier: real Whisper base (tools/real-weights/fetch.sh). Its expected ids are
 // transformers' generate() output on the same weights (tools/real-weights/fixtures).
-const modelDir = process.env.DW_TEST_MODEL_DIR?.split(':')[0];
-if (!modelDir) console.warn('[skip] pseudo-label real-weights tier: DW_TEST_MODEL_DIR is not set');
+const modelDir = realWeightDirs('pseudo-label real-weights tier', 'base')[0];
 describe.skipIf(!modelDir || !referenceDir())('real Whisper base (DW_TEST_MODEL_DIR)', () => {
   it('labels jfk.wav as transformers does, with and without timestamps', async () => {
-    const config = JSON.parse(readFileSync(join(modelDir!, 'config.json'), 'utf8'));
-    const isBase =
-      config.d_model === 512 && config.decoder_layers === 6 && config.vocab_size === 51865;
+    const isBase = isWhisperBase(modelDir!);
     const fixture = JSON.parse(
       readFileSync(
         join(__dirname, '../../../tools/real-weights/fixtures/whisper-base.json'),

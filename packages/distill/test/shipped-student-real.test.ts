@@ -6,7 +6,7 @@
 // of the kind. A wrong or truncated delta, or one exported from an untrained student, fails here.
 import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAudio, WhisperFeatureExtractor } from '@distil-whisper/audio';
 import { generate, whisperGenerationModel, WhisperModel } from '@distil-whisper/model';
@@ -14,20 +14,9 @@ import { WhisperTokenizer } from '@distil-whisper/tokenizer';
 
 import { assembleStudent, createStudent, shippedStudentDir } from '../src';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { whisperBaseDir } from '../../../test-support/real-weights';
 
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-const baseDir = dirs.find((d) => {
-  try {
-    const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as Record<string, number>;
-    return c.d_model === 512 && c.decoder_layers === 6 && c.vocab_size === 51865;
-  } catch {
-    return false;
-  }
-});
-if (!baseDir)
-  console.warn(
-    '[skip] shipped student tier: DW_TEST_MODEL_DIR holds no whisper base checkpoint (bash tools/real-weights/fetch.sh base)',
-  );
+const baseDir = whisperBaseDir('shipped student tier');
 const run = baseDir !== undefined && hasReference('shipped student tier');
 
 async function firstWords(dir: string, teacherDir: string): Promise<string> {

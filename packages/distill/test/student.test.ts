@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -39,6 +39,7 @@ import {
   type CreateStudentResult,
 } from '../src/index';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { realWeightDirs } from '../../../test-support/real-weights';
 
 const work = mkdtempSync(join(tmpdir(), 'dw-student-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -481,11 +482,7 @@ describe.skipIf(!hasReference('student from the reference tiny-random checkpoint
 );
 
 // The `model` tier: real weights, gated like packages/model/test/real-model.test.ts.
-const realDirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-if (realDirs.length === 0)
-  console.warn(
-    '[skip] student from real weights: DW_TEST_MODEL_DIR is not set (run `bash tools/real-weights/fetch.sh base` and export its output)',
-  );
+const realDirs = realWeightDirs('student from real weights', 'base');
 const realRunnable = realDirs.length > 0 && hasReference('student from real weights (jfk.wav)');
 
 describe

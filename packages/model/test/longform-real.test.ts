@@ -9,7 +9,7 @@
 // repository); skipped with a notice where absent.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio, logMelSpectrogram, WhisperFeatureExtractor } from '@distil-whisper/audio';
 import { WhisperTokenizer } from '@distil-whisper/tokenizer';
@@ -26,6 +26,7 @@ import {
   type MergedSegment,
 } from '../src/longform';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { realWeightDirs } from '../../../test-support/real-weights';
 import { buildRecipe } from '../../../test-support/longform-audio';
 
 interface SequentialCase {
@@ -62,11 +63,7 @@ const CI_FIXTURES = resolve(__dirname, '../../../tools/reference/longform/fixtur
 const EVAL = join(homedir(), '.cache', 'distil-whisper', 'eval-real');
 const LOCAL_FIXTURES = join(homedir(), '.cache', 'distil-whisper', 'longform-fixtures');
 
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-if (dirs.length === 0)
-  console.warn(
-    '[skip] long-form real-weights tier: DW_TEST_MODEL_DIR is not set (run `bash tools/real-weights/fetch.sh base tiny.en` and export its output)',
-  );
+const dirs = realWeightDirs('long-form real-weights tier', 'base tiny.en');
 const localTier = existsSync(LOCAL_FIXTURES) && existsSync(join(EVAL, 'manifest.jsonl'));
 if (dirs.length > 0 && !localTier)
   console.warn(

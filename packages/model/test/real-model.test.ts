@@ -7,7 +7,7 @@
 // equality with transformers' generate() on the same weights (fixtures recorded by
 // tools/real-weights/transformers_reference.py).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio, WhisperFeatureExtractor } from '@distil-whisper/audio';
 import { EnglishTextNormalizer, wer } from '@distil-whisper/metrics';
@@ -21,6 +21,7 @@ import {
   type GenerationResult,
 } from '../src/generation';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { realWeightDirs } from '../../../test-support/real-weights';
 
 const EXPECTED =
   'And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
@@ -38,11 +39,7 @@ interface Fixture {
   }>;
 }
 
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-if (dirs.length === 0)
-  console.warn(
-    '[skip] real-weights model tier: DW_TEST_MODEL_DIR is not set (run `bash tools/real-weights/fetch.sh` and export its output)',
-  );
+const dirs = realWeightDirs('real-weights model tier');
 
 function fixtureFor(model: WhisperModel): Fixture | undefined {
   const c = model.config;

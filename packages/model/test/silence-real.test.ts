@@ -6,24 +6,14 @@
 //   thresholds.
 // - Noise: the no-speech rule with openai/whisper's and Distil-Whisper's thresholds (p(no speech)
 //   > 0.6 with an average log-probability < −1) skips it.
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logMelSpectrogram } from '@distil-whisper/audio';
 import { WhisperModel } from '../src';
 import { melArraySource, transcribeLong, whisperWindowEncoder } from '../src/longform';
 import type { LongFormOptions } from '../src/longform';
+import { whisperBaseDir } from '../../../test-support/real-weights';
 
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-const base = dirs.find((d) => {
-  if (!existsSync(join(d, 'config.json'))) return false;
-  const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as Record<string, number>;
-  return c.d_model === 512 && c.decoder_layers === 6 && c.vocab_size === 51865;
-});
-if (!base)
-  console.warn(
-    '[skip] silence/noise model tier: no whisper base directory in DW_TEST_MODEL_DIR (bash tools/real-weights/fetch.sh)',
-  );
+const base = whisperBaseDir('silence/noise model tier');
 
 /** xorshift32 white noise in [-1, 1) × amplitude. */
 function noise(n: number, amplitude: number, seed = 1): Float32Array {

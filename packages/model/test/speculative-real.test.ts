@@ -5,7 +5,6 @@
 // accepted: long runs verified in one forward), plus DW_TEST_ASSISTANT_DIR when set (e.g. a
 // distilled student of that teacher). On jfk.wav and two cuts of it, generate({ assistant }) must return the teacher's
 // greedy tokens, batch 1 and batch 3, with and without timestamps.
-import { delimiter } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio, WhisperFeatureExtractor } from '@distil-whisper/audio';
 
@@ -19,13 +18,10 @@ import {
   type SpeculativeRound,
 } from '../src/generation';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { realWeightDirs } from '../../../test-support/real-weights';
 import { studentOf } from './speculative-helpers';
 
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-if (dirs.length === 0)
-  console.warn(
-    '[skip] real-weights speculative tier: DW_TEST_MODEL_DIR is not set (run `bash tools/real-weights/fetch.sh` and export its output)',
-  );
+const dirs = realWeightDirs('real-weights speculative tier');
 const assistantDir = process.env.DW_TEST_ASSISTANT_DIR;
 const runnable = dirs.length > 0 && hasReference('real-weights speculative tier');
 const targets = dirs.length > 0 ? dirs : ['(DW_TEST_MODEL_DIR not set)'];

@@ -7,14 +7,15 @@
 //   0.0 after the audio, where our transformers-style features hold log-mel of silence) and with
 //   its re-normalised attention, the raw alignment equals openai-whisper's word for word;
 // - our defaults (transformers-style features and cropping): median |Δstart| and |Δend| ≤ 0.1 s.
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio, WhisperFeatureExtractor } from '@distil-whisper/audio';
 import { WhisperTokenizer } from '@distil-whisper/tokenizer';
 import { WhisperModel } from '../src';
 import { alignWindowWords, alignWords, runAlignmentPass } from '../src/alignment';
 import { hasReference, referencePath } from '../../../test-support/reference';
+import { whisperBaseDir } from '../../../test-support/real-weights';
 
 interface ClipFixture {
   id: string;
@@ -35,21 +36,8 @@ const FIXTURE = resolve(
   __dirname,
   '../../../tools/reference/word-timestamps/fixtures/openai-base-jfk.json',
 );
-const dirs = (process.env.DW_TEST_MODEL_DIR ?? '').split(delimiter).filter((d) => d.length > 0);
-if (dirs.length === 0)
-  console.warn(
-    '[skip] word-timestamp model tier: DW_TEST_MODEL_DIR is not set (run `bash tools/real-weights/fetch.sh` and export its output)',
-  );
-
-/** The fixture was recorded on whisper base (multilingual, 6 decoder layers of 512). */
-function isBase(dir: string): boolean {
-  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, number>;
-  return c.d_model === 512 && c.decoder_layers === 6 && c.vocab_size === 51865;
-}
-
-const base = dirs.find((d) => existsSync(join(d, 'config.json')) && isBase(d));
-if (dirs.length > 0 && !base)
-  console.warn('[skip] word-timestamp model tier: no whisper base directory in DW_TEST_MODEL_DIR');
+// The fixture was recorded on whisper base.
+const base = whisperBaseDir('word-timestamp model tier');
 const runnable = base !== undefined && hasReference('word-timestamp model tier');
 
 function median(xs: number[]): number {
