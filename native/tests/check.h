@@ -10,10 +10,30 @@
 #include <string>
 #include <vector>
 
+#include "cpu_features.h"
 #include "dw/error.h"
 #include "dw/ops.h"
 
 namespace dwtest {
+
+// ctest runs every test once per instruction-set level (CMakeLists.txt). A run pinned to a level
+// this CPU lacks, or to the level the unpinned run already covers, exits 77 (skipped) saying so.
+inline const bool isa_run_checked = [] {
+  const char* forced = std::getenv("DW_FORCE_ISA");
+  if (!forced || !std::getenv("DW_TEST_SKIP_IF_BEST")) return true;
+  dw::cpu::Isa want;
+  if (!dw::cpu::parse_isa(forced, &want)) return true;
+  const dw::cpu::Isa best = dw::cpu::detected_isa();
+  if (want > best) {
+    std::printf("skipped: %s is not available on this CPU (best: %s)\n", forced, dw::cpu::isa_name(best));
+    std::exit(77);
+  }
+  if (want == best) {
+    std::printf("skipped: %s is this CPU's best level, which the unpinned run covers\n", forced);
+    std::exit(77);
+  }
+  return true;
+}();
 
 inline int& failures() {
   static int n = 0;
