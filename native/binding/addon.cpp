@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu_features.h"
+#include "dw/op_list.h"
 #include "dw/ops.h"
 #include "dw/thread_pool.h"
 
@@ -220,6 +221,9 @@ class DwAddon : public Napi::Addon<DwAddon> {
                  InstanceMethod<&DwAddon::SetNumThreads>("setNumThreads"),
                  InstanceMethod<&DwAddon::NumThreads>("numThreads"),
                  InstanceMethod<&DwAddon::CpuInfo>("cpuInfo"),
+                 InstanceMethod<&DwAddon::SetIsa>("setIsa"),
+                 InstanceMethod<&DwAddon::ListOps>("listOps"),
+                 InstanceMethod<&DwAddon::RunOp>("runOp"),
                  InstanceMethod<&DwAddon::CudaStatus>("cudaStatus")});
   }
 
@@ -643,8 +647,69 @@ class DwAddon : public Napi::Addon<DwAddon> {
     o.Set("avx2", f.avx2);
     o.Set("fma", f.fma);
     o.Set("f16c", f.f16c);
-    o.Set("simd", dw::cpu::use_avx2() ? "avx2" : "scalar");
+    o.Set("avx512f", f.avx512f);
+    o.Set("avx512bw", f.avx512bw);
+    o.Set("avx512vl", f.avx512vl);
+    o.Set("avx512vnni", f.avx512vnni);
+    o.Set("avx512bf16", f.avx512bf16);
+    o.Set("simd", dw::cpu::isa_name(dw::cpu::active_isa()));
+    o.Set("detected", dw::cpu::isa_name(dw::cpu::detected_isa()));
+    o.Set("note", dw::cpu::isa_note());
     return o;
+  }
+  Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+    need(info, 1, "setIsa");
+    dw::cpu::Isa isa;
+    if (!info[0].IsString() || !dw::cpu::parse_isa(info[0].As<Napi::String>().Utf8Value(), &isa))
+      throw_type(info.Env(), "setIsa: expected 'scalar', 'avx2' or 'avx512' but received " + describe(info[0]));
+    return guard(info.Env(), [&]() -> Napi::Value {
+      dw::cpu::set_active_isa(isa);
+      return info.Env().Undefined();
+    });
+  }
+
+  // ---- the op list (dw/op_list.h): every op by name ----------------------------------------------
+  Napi::Value ListOps(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+      const auto ops = dw::all_ops();
+      Napi::Array out = Napi::Array::New(info.Env(), ops.size());
+      for (size_t i = 0; i < ops.size(); ++i) {
+        Napi::Object o = Napi::Object::New(info.Env());
+        o.Set("name", ops[i]->name);
+        o.Set("signature", ops[i]->signature);
+        o.Set("cuda", ops[i]->cuda);
+        out.Set(static_cast<uint32_t>(i), o);
+      }
+      return out;
+    });
+  }
+  // runOp(name, inputs: Tensor[], attrs: { [name]: number | boolean }) -> Tensor[]
+  Napi::Value RunOp(const Napi::CallbackInfo& info) {
+    need(info, 3, "runOp");
+    if (!info[0].IsString()) throw_type(info.Env(), "runOp: expected an op name but received " + describe(info[0]));
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    if (!info[1].IsArray()) throw_type(info.Env(), name + ": expected an array of input tensors but received " + describe(info[1]));
+    Napi::Array arr = info[1].As<Napi::Array>();
+    std::vector<Tensor> inputs;
+    for (uint32_t i = 0; i < arr.Length(); ++i)
+      inputs.push_back(handle(arr.Get(i), ("input " + std::to_string(i)).c_str())->tensor("input"));
+    dw::OpAttrs attrs;
+    if (!info[2].IsObject()) throw_type(info.Env(), name + ": expected an attributes object but received " + describe(info[2]));
+    Napi::Object obj = info[2].As<Napi::Object>();
+    Napi::Array keys = obj.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      const std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
+      Napi::Value v = obj.Get(key);
+      if (v.IsBoolean()) attrs.set(key, v.As<Napi::Boolean>().Value() ? 1.0 : 0.0);
+      else if (v.IsNumber()) attrs.set(key, v.As<Napi::Number>().DoubleValue());
+      else throw_type(info.Env(), name + ": attribute '" + key + "' must be a number or a boolean but is " + describe(v));
+    }
+    return guard(info.Env(), [&]() -> Napi::Value {
+      std::vector<Tensor> outs = dw::run_op(name, inputs, attrs);
+      Napi::Array out = Napi::Array::New(info.Env(), outs.size());
+      for (size_t i = 0; i < outs.size(); ++i) out.Set(static_cast<uint32_t>(i), wrap(info.Env(), std::move(outs[i])));
+      return out;
+    });
   }
   Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
     std::string reason;

@@ -1,14 +1,27 @@
 import { call, CudaUnavailableError } from './errors';
-import { native } from './native';
+import { native, type CpuIsa } from './native';
 
 /** What the kernel library can use on this machine. */
 export interface BackendInfo {
   cpu: {
-    /** Kernel family chosen at run time from CPU features (`DW_FORCE_SCALAR=1` forces scalar). */
-    simd: 'avx2' | 'scalar';
+    /**
+     * Instruction-set level the CPU kernels run at: the best this CPU has (CPUID), unless pinned
+     * lower by `DW_FORCE_ISA=scalar|avx2|avx512` or {@link setCpuIsa}.
+     */
+    simd: CpuIsa;
+    /** The best level this CPU (and OS) supports. */
+    detected: CpuIsa;
+    /** Why `simd` differs from what `DW_FORCE_ISA` asked for ('' when it does not). */
+    note: string;
     avx2: boolean;
     fma: boolean;
     f16c: boolean;
+    avx512f: boolean;
+    avx512bw: boolean;
+    avx512vl: boolean;
+    /** VPDPBUSD int8 dot products. */
+    avx512vnni: boolean;
+    avx512bf16: boolean;
     /** Threads used by the kernels (including the calling thread). */
     threads: number;
   };
@@ -28,6 +41,15 @@ export function backendInfo(): BackendInfo {
     cpu: { ...cpu, threads: n.numThreads() },
     cuda: cuda.available ? { available: true } : { available: false, reason: cuda.reason },
   };
+}
+
+/**
+ * Pins the CPU kernels to an instruction-set level (process-wide), e.g. to compare paths or to
+ * rule one out. Throws a `KernelError` (`INVALID_ARGUMENT`) for a level this CPU lacks. Not to be
+ * called while another thread runs kernels.
+ */
+export function setCpuIsa(isa: CpuIsa): void {
+  call(() => native().setIsa(isa));
 }
 
 /** Throws {@link CudaUnavailableError} (with the reason) unless the `cuda` backend can run. */

@@ -53,7 +53,10 @@ export type {
 } from './training';
 export { tidy, keep } from './scope';
 export type { Disposable } from './scope';
-export { backendInfo, requireCuda, setNumThreads, getNumThreads } from './backend';
+export { backendInfo, requireCuda, setCpuIsa, setNumThreads, getNumThreads } from './backend';
 export type { BackendInfo } from './backend';
+export type { CpuIsa } from './native';
+export { listOps, runOp } from './op-list';
+export type { OpInfo } from './op-list';
 export { KernelError, DisposedError, CudaUnavailableError, NativeLoadError } from './errors';
 export type { KernelErrorCode } from './errors';

@@ -26,6 +26,9 @@ export interface NativeTensor {
 
 type N = NativeTensor;
 
+/** Instruction-set levels of the CPU kernels, lowest first. */
+export type CpuIsa = 'scalar' | 'avx2' | 'avx512';
+
 /** @internal The functions of dw_native.node (native/binding/addon.cpp). */
 export interface NativeAddon {
   NativeTensor: abstract new () => NativeTensor;
@@ -98,7 +101,22 @@ export interface NativeAddon {
   fillZero(x: N): void;
   setNumThreads(n: number): void;
   numThreads(): number;
-  cpuInfo(): { avx2: boolean; fma: boolean; f16c: boolean; simd: 'avx2' | 'scalar' };
+  cpuInfo(): {
+    avx2: boolean;
+    fma: boolean;
+    f16c: boolean;
+    avx512f: boolean;
+    avx512bw: boolean;
+    avx512vl: boolean;
+    avx512vnni: boolean;
+    avx512bf16: boolean;
+    simd: CpuIsa;
+    detected: CpuIsa;
+    note: string;
+  };
+  setIsa(isa: CpuIsa): void;
+  listOps(): Array<{ name: string; signature: string; cuda: boolean }>;
+  runOp(name: string, inputs: N[], attrs: Record<string, number | boolean>): N[];
   cudaStatus(): { available: boolean; reason: string };
 }
 

@@ -39,7 +39,7 @@ describe('public types', () => {
     expectTypeOf(attention).returns.toEqualTypeOf<AttentionResult>();
     expectTypeOf(topk).returns.toEqualTypeOf<{ values: Tensor; indices: Tensor }>();
     expectTypeOf(tidy<number>).returns.toEqualTypeOf<number>();
-    expectTypeOf<BackendInfo['cpu']['simd']>().toEqualTypeOf<'avx2' | 'scalar'>();
+    expectTypeOf<BackendInfo['cpu']['simd']>().toEqualTypeOf<'scalar' | 'avx2' | 'avx512'>();
     expectTypeOf<KernelError['code']>().toEqualTypeOf<KernelErrorCode>();
   });
 
