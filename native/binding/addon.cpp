@@ -16,6 +16,7 @@
 #include "dw/op_list.h"
 #include "dw/ops.h"
 #include "dw/thread_pool.h"
+#include "mapped_file.h"
 
 namespace {
 
@@ -182,6 +183,7 @@ class DwAddon : public Napi::Addon<DwAddon> {
     DefineAddon(exports,
                 {InstanceValue("NativeTensor", ctor),
                  InstanceMethod<&DwAddon::FromBuffer>("fromBuffer"),
+                 InstanceMethod<&DwAddon::MapTensors>("mapTensors"),
                  InstanceMethod<&DwAddon::Empty>("empty"),
                  InstanceMethod<&DwAddon::Zeros>("zeros"),
                  InstanceMethod<&DwAddon::ToBuffer>("toBuffer"),
@@ -291,6 +293,13 @@ class DwAddon : public Napi::Addon<DwAddon> {
     DType dtype = parse_dtype(info[2], "dtype");
     Device device = parse_device(info[3]);
     return guard(info.Env(), [&] { return wrap(info.Env(), dw::ops::from_host(data, bytes, shape, dtype, device)); });
+  }
+
+  // Tensors viewing a memory-mapped weight file: mapped_file.cpp.
+  Napi::Value MapTensors(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&] {
+      return dw::binding::map_tensors(info, [&](Tensor t) { return wrap(info.Env(), std::move(t)); });
+    });
   }
 
   Napi::Value Empty(const Napi::CallbackInfo& info) {

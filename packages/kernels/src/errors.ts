@@ -9,7 +9,11 @@ export type KernelErrorCode =
   | 'DEVICE_UNAVAILABLE'
   | 'DISPOSED'
   | 'INTERNAL'
-  | 'NATIVE_LOAD_FAILED';
+  | 'NATIVE_LOAD_FAILED'
+  /** `mapTensors`: a byte range does not fit the file as it is now. */
+  | 'OUT_OF_RANGE'
+  /** `mapTensors`: the file cannot be memory-mapped here (read it instead). */
+  | 'MAP_FAILED';
 
 /**
  * Any failure of a kernel call: a bad shape or dtype, a disposed tensor, an allocation failure.
@@ -74,6 +78,8 @@ const codes = new Set<string>([
   'DEVICE_UNAVAILABLE',
   'DISPOSED',
   'INTERNAL',
+  'OUT_OF_RANGE',
+  'MAP_FAILED',
 ]);
 
 /**

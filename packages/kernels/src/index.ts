@@ -51,6 +51,13 @@ export type {
   LogitsLossResult,
   AdamWOptions,
 } from './training';
+export { mapTensors } from './mapped';
+export type {
+  MappedTensorSpec,
+  MapTensorsOptions,
+  MapTensorsResult,
+  NonFiniteElement,
+} from './mapped';
 export { tidy, keep } from './scope';
 export type { Disposable } from './scope';
 export { backendInfo, requireCuda, setCpuIsa, setNumThreads, getNumThreads } from './backend';

@@ -33,6 +33,17 @@ export type CpuIsa = 'scalar' | 'avx2' | 'avx512';
 export interface NativeAddon {
   NativeTensor: abstract new () => NativeTensor;
   fromBuffer(data: ArrayBufferView | ArrayBuffer, shape: number[], dtype: DType, device: Device): N;
+  /** Absent from addons built before memory-mapped loading (native/binding/mapped_file.cpp). */
+  mapTensors?(
+    fd: number,
+    specs: Array<{ offset: number; byteLength: number; shape: number[]; dtype: DType }>,
+    device: Device,
+    checkFinite: boolean,
+  ): {
+    tensors: N[];
+    copied: number;
+    nonFinite: { index: number; element: number; value: 'NaN' | 'Infinity' | '-Infinity' } | null;
+  };
   empty(shape: number[], dtype: DType, device: Device): N;
   zeros(shape: number[], dtype: DType, device: Device): N;
   toBuffer(t: N): ArrayBuffer;
