@@ -4,7 +4,7 @@
 // file before a byte of tensor data is read, so a lying file gives a CheckpointError, not a crash.
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 
-import { Tensor, type Device, type DType } from '@distil-whisper/kernels';
+import { KernelError, mapTensors, Tensor, type Device, type DType } from '@distil-whisper/kernels';
 
 import { CheckpointError } from './errors';
 
@@ -316,6 +316,22 @@ function describeNonFinite(bytes: Uint8Array, dtype: SafetensorsDType, index: nu
   return (dtype === 'F16' ? bits & 0x8000 : bits >>> 31) ? '-Infinity' : 'Infinity';
 }
 
+/** The NON_FINITE_WEIGHTS error, worded alike whichever reader found the value. */
+function nonFiniteError(
+  path: string,
+  name: string,
+  what: string,
+  element: number,
+): CheckpointError {
+  return new CheckpointError(
+    'NON_FINITE_WEIGHTS',
+    `tensor ${name} holds ${what} at element ${element}; a model with non-finite weights ` +
+      'produces garbage (e.g. "!!!") — the file is corrupt or was saved after training diverged: ' +
+      're-download or re-convert it, or use an earlier training checkpoint',
+    { path },
+  );
+}
+
 function checkFiniteChunk(
   header: SafetensorsHeader,
   name: string,
@@ -325,14 +341,7 @@ function checkFiniteChunk(
 ): void {
   const bad = firstNonFinite(bytes, dtype);
   if (bad < 0) return;
-  const what = describeNonFinite(bytes, dtype, bad);
-  throw new CheckpointError(
-    'NON_FINITE_WEIGHTS',
-    `tensor ${name} holds ${what} at element ${firstElement + bad}; a model with non-finite weights ` +
-      'produces garbage (e.g. "!!!") — the file is corrupt or was saved after training diverged: ' +
-      're-download or re-convert it, or use an earlier training checkpoint',
-    { path: header.path },
-  );
+  throw nonFiniteError(header.path, name, describeNonFinite(bytes, dtype, bad), firstElement + bad);
 }
 
 /**
@@ -398,6 +407,61 @@ export function readSafetensorsTensor(
     out.dispose();
     throw err;
   }
+}
+
+/**
+ * Memory-maps tensors of a validated file instead of reading them: each comes back as a native
+ * view of the mapping in its stored dtype (a copy only for a tensor whose offset is not a
+ * multiple of its element size), the mapping living until the last of them is disposed or
+ * collected. With `rejectNonFinite`, every float tensor is scanned natively over the mapped bytes
+ * before any tensor is made (one pass, the same pass that brings the pages in).
+ *
+ * @param fd an open descriptor of `header.path` (may be closed once this returns)
+ * @returns the tensors by name, or `undefined` when the file cannot be mapped here (a platform
+ *   or file system without mmap, or an addon built before mapping existed): read it instead.
+ * @throws {@link CheckpointError} `SAFETENSORS_INVALID` for a dtype that cannot be loaded or a
+ *   file that no longer holds the ranges its header claims (truncated since the header was
+ *   read); `NON_FINITE_WEIGHTS` naming the first NaN / ±Infinity.
+ *
+ * @internal
+ */
+export function mapSafetensorsTensors(
+  fd: number,
+  header: SafetensorsHeader,
+  names: readonly string[],
+  options: ReadTensorOptions = {},
+): Map<string, Tensor> | undefined {
+  const specs = names.map((name) => {
+    const entry = header.tensors.get(name);
+    if (!entry) throw invalid(header.path, [`no tensor named ${name}`]);
+    const dtype = TO_NATIVE[entry.dtype as SafetensorsDType];
+    if (dtype === undefined)
+      throw invalid(header.path, [
+        `${name}: dtype ${entry.dtype} cannot be loaded (supported: F32, F16, BF16, I32, I8)`,
+      ]);
+    return { offset: entry.offset, byteLength: entry.byteLength, shape: entry.shape, dtype };
+  });
+  let result: ReturnType<typeof mapTensors>;
+  try {
+    result = mapTensors(fd, specs, {
+      checkFinite: options.rejectNonFinite === true,
+      ...(options.device === undefined ? {} : { device: options.device }),
+    });
+  } catch (err) {
+    if (err instanceof KernelError && (err.code === 'MAP_FAILED' || err.code === 'UNSUPPORTED'))
+      return undefined;
+    if (err instanceof KernelError && err.code === 'OUT_OF_RANGE')
+      throw invalid(header.path, [
+        `the file no longer holds the bytes its header describes (${err.message}); it was truncated or rewritten while being loaded`,
+      ]);
+    throw err;
+  }
+  if (!result.ok) {
+    const { index, element, value } = result.nonFinite;
+    throw nonFiniteError(header.path, names[index]!, value, element);
+  }
+  const tensors = result.tensors;
+  return new Map(names.map((name, i) => [name, tensors[i]!]));
 }
 
 function scratchView(bytes: number): Uint8Array {
