@@ -64,6 +64,7 @@ export { backendInfo, requireCuda, setCpuIsa, setNumThreads, getNumThreads } fro
 export type { BackendInfo } from './backend';
 export type { CpuIsa } from './native';
 export { listOps, runOp } from './op-list';
+export { QuantizedTensor } from './quantized';
 export type { OpInfo } from './op-list';
 export { KernelError, DisposedError, CudaUnavailableError, NativeLoadError } from './errors';
 export type { KernelErrorCode } from './errors';

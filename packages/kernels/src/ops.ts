@@ -2,6 +2,7 @@
 // conventions (weights [out, in], activations [..., features]).
 import { call } from './errors';
 import { native, type NativeTensor } from './native';
+import { QuantizedTensor } from './quantized';
 import { Tensor } from './tensor';
 
 const wrap = (h: NativeTensor): Tensor => new Tensor(h);
@@ -26,8 +27,17 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   );
 }
 
-/** A Linear layer: `x · weightᵀ + bias`, with `weight` `[out, in]` as stored in checkpoints. */
+/**
+ * A Linear layer: `x · weightᵀ + bias`, with `weight` `[out, in]` as stored in checkpoints. A
+ * {@link QuantizedTensor} weight runs the int8 kernel: `x`'s rows are quantised to int8 on the
+ * fly (per row), products summed exactly in int32 and scaled back (CPU only).
+ */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight instanceof QuantizedTensor) {
+    const inputs = [x.handle, weight.handle, weight.scale.handle];
+    if (bias) inputs.push(bias.handle);
+    return wrap(call(() => native().runOp('linear_i8', inputs, {}))[0]!);
+  }
   return wrap(call(() => native().matmul(x.handle, weight.handle, opt(bias), true)));
 }
 

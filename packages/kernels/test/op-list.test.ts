@@ -38,11 +38,13 @@ const WRAPPERS: Record<string, string> = {
   gelu_backward: 'geluBackward',
   gemm: 'gemm',
   layer_norm: 'layerNorm',
+  linear_i8: 'linear',
   layer_norm_backward: 'layerNormBackward',
   log_softmax: 'logSoftmax',
   logits_loss: 'logitsLoss',
   matmul: 'matmul',
   mul: 'mul',
+  quantize_rows: 'QuantizedTensor.quantize',
   scale: 'scale',
   scale_in_place: 'scaleInPlace',
   softmax: 'softmax',
@@ -68,9 +70,18 @@ describe('listOps', () => {
       expect(op.signature.length, op.name).toBeGreaterThan(10);
       const wrapper = WRAPPERS[op.name];
       expect(wrapper, `${op.name} has no typed wrapper listed`).toBeDefined();
-      const exported = wrapper!.startsWith('Tensor.prototype.')
-        ? (Tensor.prototype as unknown as Record<string, unknown>)[wrapper!.slice(17)]
-        : (kernels as Record<string, unknown>)[wrapper!];
+      const [owner, member] = wrapper!.startsWith('Tensor.prototype.')
+        ? [Tensor.prototype as unknown as Record<string, unknown>, wrapper!.slice(17)]
+        : wrapper!.includes('.')
+          ? [
+              (kernels as Record<string, unknown>)[wrapper!.split('.')[0]!] as Record<
+                string,
+                unknown
+              >,
+              wrapper!.split('.')[1]!,
+            ]
+          : [kernels as Record<string, unknown>, wrapper!];
+      const exported = owner[member];
       expect(typeof exported, `${wrapper} is not exported`).toBe('function');
     }
     expect(Object.keys(WRAPPERS).sort()).toEqual(names);
