@@ -117,30 +117,39 @@ void dots_avx2(const int8_t* qx, int64_t m0, int64_t m1, const int8_t* w, int64_
         y[(m + r) * N + n] = finish(hsum_epi32(acc) + tail(m + r, n), sx[m + r], w_scale[n], bias, n);
       }
   }
-  // One row left (the decoder's single token lands here): four weight rows at a time.
+  // One row left (the decoder's single token lands here). Memory bound: each weight row is read
+  // front to back with four independent accumulators, rows in storage order, so the hardware
+  // prefetcher sees one sequential stream; a software prefetch runs a few rows ahead.
   for (; m < m1; ++m) {
     const int8_t* x0 = qx + m * K;
-    int64_t n = n0;
-    for (; n + 4 <= n1; n += 4) {
-      __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-      for (int64_t k = 0; k < K32; k += 32) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + k));
-        const __m256i ax = _mm256_sign_epi8(xv, xv);
-        for (int c = 0; c < 4; ++c) {
-          const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + (n + c) * K + k));
-          a[c] = _mm256_add_epi32(a[c], dot32(ax, xv, wv, ones));
-        }
+    const int64_t K128 = K / 128 * 128;
+    for (int64_t n = n0; n < n1; ++n) {
+      const int8_t* wr = w + n * K;
+      _mm_prefetch(reinterpret_cast<const char*>(wr + 4 * K), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(wr + 4 * K + 64), _MM_HINT_T0);
+      __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256(), a2 = _mm256_setzero_si256(),
+              a3 = _mm256_setzero_si256();
+      int64_t k = 0;
+      for (; k < K128; k += 128) {
+        const __m256i xv0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + k));
+        const __m256i xv1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + k + 32));
+        const __m256i xv2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + k + 64));
+        const __m256i xv3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + k + 96));
+        a0 = _mm256_add_epi32(a0, dot32(_mm256_sign_epi8(xv0, xv0), xv0,
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + k)), ones));
+        a1 = _mm256_add_epi32(a1, dot32(_mm256_sign_epi8(xv1, xv1), xv1,
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + k + 32)), ones));
+        a2 = _mm256_add_epi32(a2, dot32(_mm256_sign_epi8(xv2, xv2), xv2,
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + k + 64)), ones));
+        a3 = _mm256_add_epi32(a3, dot32(_mm256_sign_epi8(xv3, xv3), xv3,
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + k + 96)), ones));
       }
-      for (int c = 0; c < 4; ++c)
-        y[m * N + n + c] = finish(hsum_epi32(a[c]) + tail(m, n + c), sx[m], w_scale[n + c], bias, n + c);
-    }
-    for (; n < n1; ++n) {
-      __m256i acc = _mm256_setzero_si256();
-      for (int64_t k = 0; k < K32; k += 32) {
+      for (; k < K32; k += 32) {
         const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + k));
-        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + n * K + k));
-        acc = _mm256_add_epi32(acc, dot32(_mm256_sign_epi8(xv, xv), xv, wv, ones));
+        a0 = _mm256_add_epi32(a0, dot32(_mm256_sign_epi8(xv, xv), xv,
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + k)), ones));
       }
+      const __m256i acc = _mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3));
       y[m * N + n] = finish(hsum_epi32(acc) + tail(m, n), sx[m], w_scale[n], bias, n);
     }
   }
