@@ -2,6 +2,7 @@
 import type { Device } from '@distil-whisper/kernels';
 
 import type { LoadCheckpointOptions } from './checkpoint';
+import type { ComputeType } from './compute-type';
 import { ModelError } from './errors';
 
 /**
@@ -19,6 +20,14 @@ export interface ModelOptions {
    * {@link ModelError} `UNSUPPORTED`.
    */
   activationDtype?: ActivationDtype;
+  /**
+   * What the Linear layers multiply in: `'default'` (the stored dtype), `'f32'` / `'f16'`
+   * (matrix weights converted while loading — {@link WhisperModel.load} only), or `'int8'`:
+   * Linear weights quantised per output channel at load and activations per row on the fly,
+   * exact int32 sums (CPU only; about 2.5× less weight traffic per decoded token than f32). The
+   * parity tests run on f32; int8's accuracy is reported in the model README.
+   */
+  computeType?: ComputeType;
 }
 
 /** Options of {@link WhisperModel.load}: {@link loadCheckpoint}'s plus {@link ModelOptions}. */

@@ -16,6 +16,7 @@ export { EncoderOutput } from './encoder-output';
 export { DecoderState } from './decoder-state';
 export type { DecoderStateOptions } from './decoder-state';
 export type { LoadOptions, ModelOptions, ActivationDtype } from './activation-dtype';
+export type { ComputeType } from './compute-type';
 export type { DecodeOptions, DecoderOutput } from './graph/decoder';
 export type { CrossAttentionWeights } from './graph/cross-attention';
 

@@ -25,6 +25,7 @@ import type { WhisperGenerationConfig } from './generation-config';
 import type { GraphContext } from './graph/context';
 import { runDecoder, type DecodeOptions, type DecoderOutput } from './graph/decoder';
 import { runEncoder } from './graph/encoder';
+import { checkComputeType, quantizeLinearWeights, type ComputeType } from './compute-type';
 import { structureWeights, type WhisperWeights } from './weights';
 
 /**
@@ -62,6 +63,8 @@ export class WhisperModel {
   readonly device: Device;
   /** Element type the graph computes activations in (see {@link ModelOptions.activationDtype}). */
   readonly activationDtype: ActivationDtype;
+  /** What the Linear layers multiply in (see {@link ModelOptions.computeType}). */
+  readonly computeType: ComputeType;
   readonly #weights: WhisperWeights;
   /** What the graph functions read (config, weights, activation dtype, device). */
   readonly #graph: GraphContext;
@@ -94,7 +97,11 @@ export class WhisperModel {
     this.kind = checkpoint.kind;
     this.tensors = checkpoint.tensors;
     this.#owned = [];
-    this.#weights = structureWeights(this.config, this.kind, this.tensors, this.#owned);
+    const device = embed?.device ?? getDefaultDevice();
+    this.computeType = checkComputeType(options.computeType ?? 'default', device);
+    const weights = structureWeights(this.config, this.kind, this.tensors, this.#owned);
+    this.#weights =
+      this.computeType === 'int8' ? quantizeLinearWeights(weights, this.#owned) : weights;
     this.device = this.#weights.decoder.embedTokens.device;
     this.#graph = {
       config: this.config,
@@ -121,11 +128,21 @@ export class WhisperModel {
    * ```
    */
   static load(dir: string, options: LoadOptions = {}): WhisperModel {
-    const { activationDtype, ...loadOptions } = options;
-    checkActivationDtype(activationDtype ?? 'f32', options.device ?? getDefaultDevice());
+    const { activationDtype, computeType, ...loadOptions } = options;
+    const device = options.device ?? getDefaultDevice();
+    checkActivationDtype(activationDtype ?? 'f32', device);
+    const compute = checkComputeType(computeType ?? 'default', device);
+    if (compute === 'f32' || compute === 'f16') {
+      if (loadOptions.dtype !== undefined && loadOptions.dtype !== compute)
+        throw new ModelError(
+          'INVALID_ARGUMENT',
+          `computeType '${compute}' and dtype '${loadOptions.dtype}' disagree; give one of them`,
+        );
+      loadOptions.dtype = compute;
+    }
     const checkpoint = loadCheckpoint(dir, loadOptions);
     try {
-      return new WhisperModel(checkpoint, { activationDtype });
+      return new WhisperModel(checkpoint, { activationDtype, computeType: compute });
     } catch (err) {
       for (const t of checkpoint.tensors.values()) t.dispose();
       throw err;
