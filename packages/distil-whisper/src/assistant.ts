@@ -23,11 +23,12 @@ import type { PipelineOptions } from './types';
 export function loadAssistant(
   main: WhisperModel,
   dir: string,
-  options: Pick<PipelineOptions, 'device' | 'activationDtype'>,
+  options: Pick<PipelineOptions, 'device' | 'activationDtype' | 'computeType'>,
 ): WhisperModel {
   const assistant = WhisperModel.load(dir, {
     ...(options.device ? { device: options.device } : {}),
     ...(options.activationDtype ? { activationDtype: options.activationDtype } : {}),
+    ...(options.computeType ? { computeType: options.computeType } : {}),
   });
   try {
     checkAssistantModel(main, assistant);

@@ -332,6 +332,14 @@ export function registerTranscribeCommand(program: Command): void {
         .choices(['f32', 'f16'])
         .default('f32'),
     )
+    .addOption(
+      new Option(
+        '--compute-type <type>',
+        'what the Linear layers multiply in: default (as stored), f32, f16, or int8 (per-channel int8 weights, CPU only)',
+      )
+        .choices(['default', 'f32', 'f16', 'int8'])
+        .default('default'),
+    )
     .option(
       '-w, --word-timestamps',
       'word-level timestamps: words (start, end, probability) in json; word-timed srt/vtt cues with --max-words-per-cue',
@@ -384,6 +392,7 @@ export function registerTranscribeCommand(program: Command): void {
         ...(o.assistant !== undefined ? { assistant: o.assistant as string } : {}),
         device: o.device as 'cpu' | 'cuda',
         activationDtype: o.activations as 'f32' | 'f16',
+        computeType: o.computeType as 'default' | 'f32' | 'f16' | 'int8',
       });
       const bar = progressBar(files.map((f) => (f === '-' ? 'stdin' : basename(f))));
       let failed = 0;

@@ -52,6 +52,7 @@ export class Engine {
     const model = WhisperModel.load(modelDir, {
       ...(options.device ? { device: options.device } : {}),
       ...(options.activationDtype ? { activationDtype: options.activationDtype } : {}),
+      ...(options.computeType ? { computeType: options.computeType } : {}),
     });
     let assistant: WhisperModel | null = null;
     try {

@@ -211,6 +211,12 @@ export interface PipelineOptions {
    */
   activationDtype?: 'f32' | 'f16';
   /**
+   * What the Linear layers multiply in. Default: `'default'` (the checkpoint's stored dtype).
+   * `'f32'` / `'f16'` convert the weights while loading; `'int8'` quantises them per output channel
+   * (CPU only): less memory traffic per decoded token, outputs close to but not equal to f32's.
+   */
+  computeType?: 'default' | 'f32' | 'f16' | 'int8';
+  /**
    * Checkpoint directory of a speculative-decoding assistant (e.g. a distilled student of the
    * model, or a decoder-only WhisperForCausalLM): it drafts tokens that the model verifies, so
    * greedy output stays the model's own, token for token, and sampling keeps its distribution.
