@@ -7,6 +7,8 @@
 // from the portable versions below. All scratch memory is allocated by the calling thread before
 // any work starts, so an allocation failure is a dw::Error(OutOfMemory) on the caller.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -353,8 +355,12 @@ void gemm_reference(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda
 
 const Kernels& gemm_detail::scalar_kernels() { return kScalarKernels; }
 
-void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a, const void* B,
-          DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc, bool accumulate) {
+namespace {
+
+// The whole product with one kernel set (gemm() picks the set; the self-test tries one).
+void run_gemm(const Kernels& kern, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a,
+              const void* B, DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc,
+              bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (accumulate) bias = nullptr;  // documented precondition; never add a bias twice
   if (K <= 0) {
@@ -363,7 +369,6 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool tra
         for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
     return;
   }
-  const Kernels& kern = use_avx2() ? avx2_kernels() : scalar_kernels();
   const Problem p{M, N, K, A, lda, trans_a, BView{B, b_dtype, ldb, trans_b}, bias, C, ldc, accumulate};
 
   // The streaming path reads rows of A and writes C; the transposed and accumulating products of
@@ -376,6 +381,75 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool tra
     return;
   }
   gemm_blocked(kern, p);
+}
+
+// AVX-512 kernels are used only after they reproduce the reference on this very CPU: they cannot
+// be exercised on machines without AVX-512 (where this library is mostly built and tested), so a
+// wrong result on real hardware falls back to AVX2 with a warning instead of reaching users.
+bool avx512_verified() {
+  static const bool ok = [] {
+    const bool passed = self_test(avx512_kernels());
+    if (!passed)
+      std::fprintf(stderr,
+                   "distil-whisper: the AVX-512 GEMM kernels failed their self-test on this CPU; using AVX2 "
+                   "instead (please report this with your CPU model)\n");
+    return passed;
+  }();
+  return ok;
+}
+
+const Kernels& active_kernels() {
+  if (use_avx512() && avx512_verified()) return avx512_kernels();
+  return use_avx2() ? avx2_kernels() : scalar_kernels();
+}
+
+}  // namespace
+
+bool gemm_detail::self_test(const Kernels& kern) {
+  struct Case {
+    int64_t M, N, K;
+    bool trans_a, trans_b, accumulate, bias;
+    DType dtype;
+  };
+  // Edges in every direction (M, N not multiples of any MR / NR, K not of 8), several KC slabs,
+  // both layouts of A and B, all weight dtypes, and one streaming (M ≤ 16) product.
+  const Case cases[] = {
+      {37, 70, 29, false, true, false, true, DType::F32},  {150, 97, 520, false, true, false, true, DType::F16},
+      {29, 45, 33, false, false, false, false, DType::BF16}, {40, 33, 70, true, false, true, false, DType::F32},
+      {13, 50, 64, false, true, true, false, DType::F32},  {3, 300, 77, false, true, false, true, DType::F16},
+      {5, 40, 64, false, false, false, true, DType::F32},
+  };
+  uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(static_cast<int32_t>(seed >> 8) - (1 << 23)) / static_cast<float>(1 << 23);
+  };
+  for (const Case& c : cases) {
+    std::vector<float> a(static_cast<size_t>(c.M * c.K)), bias(static_cast<size_t>(c.N)), b32(static_cast<size_t>(c.N * c.K));
+    for (auto& v : a) v = next();
+    for (auto& v : bias) v = next();
+    for (auto& v : b32) v = next();
+    std::vector<uint16_t> b16(b32.size());
+    for (size_t i = 0; i < b32.size(); ++i)
+      b16[i] = c.dtype == DType::F16 ? f32_to_f16(b32[i]) : f32_to_bf16(b32[i]);
+    const void* b = c.dtype == DType::F32 ? static_cast<const void*>(b32.data()) : b16.data();
+    const int64_t lda = c.trans_a ? c.M : c.K, ldb = c.trans_b ? c.K : c.N;
+    std::vector<float> got(static_cast<size_t>(c.M * c.N)), want(got.size());
+    for (size_t i = 0; i < got.size(); ++i) got[i] = want[i] = next();
+    const float* bp = c.bias ? bias.data() : nullptr;
+    run_gemm(kern, c.M, c.N, c.K, a.data(), lda, c.trans_a, b, c.dtype, ldb, c.trans_b, bp, got.data(), c.N,
+             c.accumulate);
+    gemm_reference(c.M, c.N, c.K, a.data(), lda, c.trans_a, b, c.dtype, ldb, c.trans_b, bp, want.data(), c.N,
+                   c.accumulate);
+    for (size_t i = 0; i < got.size(); ++i)
+      if (!(std::fabs(got[i] - want[i]) <= 1e-4f * (1.0f + std::fabs(want[i])))) return false;
+  }
+  return true;
+}
+
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a, const void* B,
+          DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc, bool accumulate) {
+  run_gemm(active_kernels(), M, N, K, A, lda, trans_a, B, b_dtype, ldb, trans_b, bias, C, ldc, accumulate);
 }
 
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B, DType b_dtype,

@@ -52,6 +52,12 @@ struct Kernels {
 };
 
 const Kernels& avx2_kernels();    // gemm_avx2.cpp
+const Kernels& avx512_kernels();  // gemm_avx512.cpp (call only where the CPU has AVX-512 F/BW/VL)
 const Kernels& scalar_kernels();  // gemm.cpp
+
+// Runs `kern` on small products covering every path of the driver (packed tiles with edges,
+// transposed A, accumulation, f32/f16/bf16 B both ways, the streaming GEMV) and compares each with
+// the portable reference. False means the kernels must not be used (gemm.cpp then falls back a level).
+bool self_test(const Kernels& kern);
 
 }  // namespace dw::cpu::gemm_detail

@@ -17,7 +17,7 @@ HostOutputs ref_matmul(const HostInputs& in, const OpAttrs& at) {
   HostTensor out = HostTensor::zeros(out_shape, DType::F32);
   std::vector<float> bias;
   if (in.size() > 2) bias = as_f32(in[2]);
-  const int64_t batches = M * K ? a.numel() / (M * K) : 0;
+  const int64_t batches = M * K != 0 ? a.numel() / (M * K) : 0;
   const size_t b_step = b.shape.size() == 2 ? 0 : static_cast<size_t>(N * K) * dtype_size(b.dtype);
   for (int64_t i = 0; i < batches; ++i)
     cpu::gemm_reference(M, N, K, a.f32() + i * M * K, K, b.bytes.data() + i * b_step, b.dtype, trans_b ? K : N,
