@@ -19,6 +19,7 @@
 #include "cpu_features.h"
 #include "dw/thread_pool.h"
 #include "gemm_kernels.h"
+#include "linear_i8.h"
 #include "kernels.h"
 
 namespace dw::cpu {
@@ -42,6 +43,7 @@ constexpr int64_t kMaxPackedA = int64_t{8} << 20;  // floats
 
 inline float load_b(const BView& B, int64_t idx) {
   switch (B.dtype) {
+    case DType::I8: return static_cast<float>(static_cast<const int8_t*>(B.data)[idx]);
     case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(B.data)[idx]);
     case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(B.data)[idx]);
     default: return static_cast<const float*>(B.data)[idx];
@@ -84,7 +86,7 @@ void scalar_pack_b(const BView& B, int64_t j0, int64_t nc, int64_t k0, int64_t k
       const bool valid = jr + c < nc;
       for (int64_t k = 0; k < kc; ++k) {
         const int64_t idx = B.trans ? j * B.ld + k0 + k : (k0 + k) * B.ld + j;
-        d[k * kScalarNR + c] = valid ? load_b(B, idx) : 0.0f;
+        d[k * kScalarNR + c] = valid ? load_b(B, idx) * (B.scale ? B.scale[j] : 1.0f) : 0.0f;
       }
     }
   }
@@ -360,7 +362,7 @@ namespace {
 // The whole product with one kernel set (gemm() picks the set; the self-test tries one).
 void run_gemm(const Kernels& kern, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a,
               const void* B, DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc,
-              bool accumulate) {
+              bool accumulate, const float* b_scale = nullptr) {
   if (M <= 0 || N <= 0) return;
   if (accumulate) bias = nullptr;  // documented precondition; never add a bias twice
   if (K <= 0) {
@@ -369,11 +371,11 @@ void run_gemm(const Kernels& kern, int64_t M, int64_t N, int64_t K, const float*
         for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
     return;
   }
-  const Problem p{M, N, K, A, lda, trans_a, BView{B, b_dtype, ldb, trans_b}, bias, C, ldc, accumulate};
+  const Problem p{M, N, K, A, lda, trans_a, BView{B, b_dtype, ldb, trans_b, b_scale}, bias, C, ldc, accumulate};
 
   // The streaming path reads rows of A and writes C; the transposed and accumulating products of
   // a backward pass have large M and go through the blocked driver, which handles both.
-  if (M <= kGemvMaxM && !trans_a && !accumulate) {
+  if (M <= kGemvMaxM && !trans_a && !accumulate && b_dtype != DType::I8) {
     // Memory bound: split the columns (rows of B when transposed) so every thread streams its
     // own slice of B once. Chunks of at least ~256 KiB of B keep the hand-off cost negligible.
     const int64_t grain = std::max<int64_t>(16, (int64_t{1} << 16) / K);
@@ -417,7 +419,7 @@ bool gemm_detail::self_test(const Kernels& kern) {
       {37, 70, 29, false, true, false, true, DType::F32},  {150, 97, 520, false, true, false, true, DType::F16},
       {29, 45, 33, false, false, false, false, DType::BF16}, {40, 33, 70, true, false, true, false, DType::F32},
       {13, 50, 64, false, true, true, false, DType::F32},  {3, 300, 77, false, true, false, true, DType::F16},
-      {5, 40, 64, false, false, false, true, DType::F32},
+      {5, 40, 64, false, false, false, true, DType::F32},  {41, 70, 67, false, true, false, true, DType::I8},
   };
   uint32_t seed = 12345;
   auto next = [&seed] {
@@ -430,17 +432,36 @@ bool gemm_detail::self_test(const Kernels& kern) {
     for (auto& v : bias) v = next();
     for (auto& v : b32) v = next();
     std::vector<uint16_t> b16(b32.size());
-    for (size_t i = 0; i < b32.size(); ++i)
+    std::vector<int8_t> b8(b32.size());
+    std::vector<float> scale(static_cast<size_t>(c.N));
+    for (size_t i = 0; i < b32.size(); ++i) {
       b16[i] = c.dtype == DType::F16 ? f32_to_f16(b32[i]) : f32_to_bf16(b32[i]);
-    const void* b = c.dtype == DType::F32 ? static_cast<const void*>(b32.data()) : b16.data();
+      b8[i] = static_cast<int8_t>(std::lround(b32[i] * 127.0f));
+    }
+    for (auto& v : scale) v = 0.01f + 0.01f * std::fabs(next());
+    const void* b = c.dtype == DType::F32 ? static_cast<const void*>(b32.data())
+                    : c.dtype == DType::I8 ? static_cast<const void*>(b8.data())
+                                           : b16.data();
     const int64_t lda = c.trans_a ? c.M : c.K, ldb = c.trans_b ? c.K : c.N;
     std::vector<float> got(static_cast<size_t>(c.M * c.N)), want(got.size());
     for (size_t i = 0; i < got.size(); ++i) got[i] = want[i] = next();
     const float* bp = c.bias ? bias.data() : nullptr;
+    const bool i8 = c.dtype == DType::I8;
     run_gemm(kern, c.M, c.N, c.K, a.data(), lda, c.trans_a, b, c.dtype, ldb, c.trans_b, bp, got.data(), c.N,
-             c.accumulate);
-    gemm_reference(c.M, c.N, c.K, a.data(), lda, c.trans_a, b, c.dtype, ldb, c.trans_b, bp, want.data(), c.N,
-                   c.accumulate);
+             c.accumulate, i8 ? scale.data() : nullptr);
+    if (i8) {  // int8 weights are [N, K] with a scale per row
+      for (int64_t i = 0; i < c.M; ++i)
+        for (int64_t j = 0; j < c.N; ++j) {
+          double acc = bp ? bp[j] : 0.0;
+          for (int64_t k = 0; k < c.K; ++k)
+            acc += static_cast<double>(a[static_cast<size_t>(i * c.K + k)]) * b8[static_cast<size_t>(j * c.K + k)] *
+                   scale[static_cast<size_t>(j)];
+          want[static_cast<size_t>(i * c.N + j)] = static_cast<float>(acc);
+        }
+    } else {
+      gemm_reference(c.M, c.N, c.K, a.data(), lda, c.trans_a, b, c.dtype, ldb, c.trans_b, bp, want.data(), c.N,
+                     c.accumulate);
+    }
     for (size_t i = 0; i < got.size(); ++i)
       if (!(std::fabs(got[i] - want[i]) <= 1e-4f * (1.0f + std::fabs(want[i])))) return false;
   }
@@ -450,6 +471,11 @@ bool gemm_detail::self_test(const Kernels& kern) {
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, bool trans_a, const void* B,
           DType b_dtype, int64_t ldb, bool trans_b, const float* bias, float* C, int64_t ldc, bool accumulate) {
   run_gemm(active_kernels(), M, N, K, A, lda, trans_a, B, b_dtype, ldb, trans_b, bias, C, ldc, accumulate);
+}
+
+void gemm_int8_weights(int64_t M, int64_t N, int64_t K, const float* A, const int8_t* W, const float* w_scale,
+                       const float* bias, float* C) {
+  run_gemm(active_kernels(), M, N, K, A, K, false, W, DType::I8, K, true, bias, C, N, false, w_scale);
 }
 
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const void* B, DType b_dtype,

@@ -58,15 +58,17 @@ void pack_b_trans(const BView& B, int64_t j0, int64_t nc, int64_t k0, int64_t kc
         for (int h = 0; h < NR / 8; ++h) {
           __m256 r[8];
           for (int i = 0; i < 8; ++i) r[i] = load8<D>(B.data, (j0 + jr + h * 8 + i) * B.ld + k0 + k);
+          if constexpr (D == DType::I8)
+            for (int i = 0; i < 8; ++i) r[i] = _mm256_mul_ps(r[i], _mm256_set1_ps(B.scale[j0 + jr + h * 8 + i]));
           transpose8(r);
           for (int i = 0; i < 8; ++i) _mm256_storeu_ps(d + (k + i) * NR + h * 8, r[i]);
         }
       }
       for (; k < kc; ++k)
-        for (int c = 0; c < NR; ++c) d[k * NR + c] = load1<D>(B.data, (j0 + jr + c) * B.ld + k0 + k);
+        for (int c = 0; c < NR; ++c) d[k * NR + c] = load1<D>(B.data, (j0 + jr + c) * B.ld + k0 + k) * col_scale(B, j0 + jr + c);
     } else {
       for (int64_t k = 0; k < kc; ++k)
-        for (int c = 0; c < NR; ++c) d[k * NR + c] = c < cols ? load1<D>(B.data, (j0 + jr + c) * B.ld + k0 + k) : 0.0f;
+        for (int c = 0; c < NR; ++c) d[k * NR + c] = c < cols ? load1<D>(B.data, (j0 + jr + c) * B.ld + k0 + k) * col_scale(B, j0 + jr + c) : 0.0f;
     }
   }
 }
@@ -89,6 +91,8 @@ void pack_b_plain(const BView& B, int64_t j0, int64_t nc, int64_t k0, int64_t kc
 
 void pack_b(const BView& B, int64_t j0, int64_t nc, int64_t k0, int64_t kc, float* dst) {
   switch (B.dtype) {
+    case DType::I8:  // int8 weights are always Linear weights, stored [N, K]
+      return pack_b_trans<DType::I8>(B, j0, nc, k0, kc, dst);
     case DType::F16:
       return B.trans ? pack_b_trans<DType::F16>(B, j0, nc, k0, kc, dst) : pack_b_plain<DType::F16>(B, j0, nc, k0, kc, dst);
     case DType::BF16:

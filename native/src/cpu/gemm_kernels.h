@@ -17,6 +17,8 @@ struct BView {
   DType dtype;
   int64_t ld;
   bool trans;  // true: stored [N, K] (row j holds column j of op(B)); false: stored [K, N]
+  // I8 only: column j of op(B) is data · scale[j] (per-output-channel int8 weights).
+  const float* scale = nullptr;
 };
 
 // Packs A rows [i0, i0 + mc) × k [k0, k0 + kc) into MR-row micro-panels (k-major inside each

@@ -7,16 +7,23 @@
 #include <cstdint>
 
 #include "dw/tensor.h"
+#include "gemm_kernels.h"
 
 namespace dw::cpu::gemm_detail {
 // Internal linkage: each including file gets its own copy compiled with its own flags, so the
 // linker can never hand AVX-512 code to the AVX2 path (or AVX2 code to the portable one).
 namespace {
 
+// The per-column factor of int8 weights (1 for float B, which has no scales).
+inline float col_scale(const BView& B, int64_t j) { return B.scale ? B.scale[j] : 1.0f; }
+
 template <DType D>
 inline __m256 load8(const void* base, int64_t idx) {
   if constexpr (D == DType::F32) {
     return _mm256_loadu_ps(static_cast<const float*>(base) + idx);
+  } else if constexpr (D == DType::I8) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(static_cast<const int8_t*>(base) + idx));
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
   } else if constexpr (D == DType::F16) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + idx)));
   } else {
@@ -29,6 +36,8 @@ template <DType D>
 inline float load1(const void* base, int64_t idx) {
   if constexpr (D == DType::F32) {
     return static_cast<const float*>(base)[idx];
+  } else if constexpr (D == DType::I8) {
+    return static_cast<float>(static_cast<const int8_t*>(base)[idx]);
   } else if constexpr (D == DType::F16) {
     return _cvtsh_ss(static_cast<const uint16_t*>(base)[idx]);
   } else {

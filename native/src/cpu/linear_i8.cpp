@@ -65,6 +65,7 @@ void quantize_rows_reference(const float* x, int64_t rows, int64_t K, int8_t* q,
 void linear_i8(int64_t M, int64_t N, int64_t K, const float* x, const int8_t* w, const float* w_scale,
                const float* bias, float* y) {
   if (M <= 0 || N <= 0) return;
+  if (M > kInt8ActivationRows) return gemm_int8_weights(M, N, K, x, w, w_scale, bias, y);
   std::vector<int8_t> qx(static_cast<size_t>(M * K));
   std::vector<float> sx(static_cast<size_t>(M));
   quantize_rows(x, M, K, qx.data(), sx.data());
@@ -82,6 +83,16 @@ void linear_i8(int64_t M, int64_t N, int64_t K, const float* x, const int8_t* w,
 
 void linear_i8_reference(int64_t M, int64_t N, int64_t K, const float* x, const int8_t* w, const float* w_scale,
                          const float* bias, float* y) {
+  if (M > kInt8ActivationRows) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double acc = bias ? bias[n] : 0.0;
+        for (int64_t k = 0; k < K; ++k)
+          acc += static_cast<double>(x[m * K + k]) * (static_cast<double>(w[n * K + k]) * w_scale[n]);
+        y[m * N + n] = static_cast<float>(acc);
+      }
+    return;
+  }
   std::vector<int8_t> qx(static_cast<size_t>(M * K));
   std::vector<float> sx(static_cast<size_t>(M));
   quantize_rows_reference(x, M, K, qx.data(), sx.data());

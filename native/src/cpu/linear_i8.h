@@ -4,13 +4,24 @@
 // Quantisation of a row x[0..K): s = max|x| / 127, q[k] = round_half_even(x[k] · (127 / max|x|)),
 // in [−127, 127]; an all-zero row has s = 0 and q = 0. The same formula (in f32) everywhere, so
 // every path gives identical integers.
-// linear_i8: y[m, n] = sx[m] · sw[n] · Σ_k qx[m, k] · qw[n, k] + bias[n], where x's rows are
-// quantised on the fly (dynamic per-row activation quantisation) and the sums are exact int32.
+// linear_i8 with M rows of x:
+// - M ≤ kInt8ActivationRows (decoding: memory bound): y[m, n] = sx[m] · sw[n] · Σ_k qx[m, k] · qw[n, k]
+//   + bias[n], x's rows quantised on the fly (dynamic per-row activation quantisation), exact int32 sums;
+// - larger M (the encoder: compute bound): y = x · (qw · sw)ᵀ + bias with f32 activations, the
+//   weights converted to f32 while the GEMM packs them (gemm_int8_weights). On AVX2, int8 products
+//   (VPMADDUBSW) are no faster than f32 FMA at this size, and unquantised activations are more exact.
 #pragma once
 
 #include <cstdint>
 
 namespace dw::cpu {
+
+constexpr int64_t kInt8ActivationRows = 16;
+
+// C[M, N] = A[M, K] · (W · w_scale)ᵀ + bias: W int8 [N, K], w_scale [N], through the packed GEMM
+// (gemm.cpp), W converted to f32 while packed.
+void gemm_int8_weights(int64_t M, int64_t N, int64_t K, const float* A, const int8_t* W, const float* w_scale,
+                       const float* bias, float* C);
 
 void quantize_rows(const float* x, int64_t rows, int64_t K, int8_t* q, float* scale);
 void quantize_rows_reference(const float* x, int64_t rows, int64_t K, int8_t* q, float* scale);

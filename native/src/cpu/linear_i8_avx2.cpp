@@ -81,7 +81,13 @@ void dots_avx2(const int8_t* qx, int64_t m0, int64_t m1, const int8_t* w, int64_
     return acc;
   };
   int64_t m = m0;
-  // Two rows of x against four rows of w: 8 accumulators, each weight load used twice.
+  // A few rows of x (beams, a batch of windows, a few new tokens): memory bound, so weight rows
+  // are read in storage order, each 32-byte piece loaded once and used for up to four rows of x,
+  // whose |x| is computed once per call.
+  const int64_t rows = m1 - m0;
+  if (rows > 16) {
+  // Many rows (the encoder): two rows of x against four rows of w, 8 accumulators, each weight
+  // load used twice — fewer instructions per product than the streaming form below.
   for (; m + 2 <= m1; m += 2) {
     const int8_t* x0 = qx + m * K;
     const int8_t* x1 = x0 + K;
@@ -116,6 +122,47 @@ void dots_avx2(const int8_t* qx, int64_t m0, int64_t m1, const int8_t* w, int64_
         }
         y[(m + r) * N + n] = finish(hsum_epi32(acc) + tail(m + r, n), sx[m + r], w_scale[n], bias, n);
       }
+  }
+  } else if (rows >= 2) {
+    // |x| of the rows this call covers, so the inner loop does one sign per (row, piece).
+    alignas(32) int8_t ax_buf[4 * 4096];
+    const bool cache_abs = K <= 4096;
+    for (; m + 2 <= m1; m += 4) {
+      const int mm = static_cast<int>(m1 - m < 4 ? m1 - m : 4);
+      const int8_t* xr[4];
+      const int8_t* ar[4];
+      for (int r = 0; r < 4; ++r) {
+        xr[r] = qx + (m + (r < mm ? r : 0)) * K;
+        ar[r] = cache_abs ? ax_buf + r * 4096 : nullptr;
+        if (cache_abs && r < mm)
+          for (int64_t k = 0; k < K32; k += 32) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xr[r] + k));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(ax_buf + r * 4096 + k), _mm256_sign_epi8(v, v));
+          }
+      }
+      for (int64_t n = n0; n < n1; ++n) {
+        const int8_t* wr = w + n * K;
+        _mm_prefetch(reinterpret_cast<const char*>(wr + 2 * K), _MM_HINT_T0);
+        __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256(), a2 = _mm256_setzero_si256(),
+                a3 = _mm256_setzero_si256();
+        for (int64_t k = 0; k < K32; k += 32) {
+          const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + k));
+          auto piece = [&](int r) {
+            const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xr[r] + k));
+            const __m256i av = cache_abs ? _mm256_load_si256(reinterpret_cast<const __m256i*>(ar[r] + k))
+                                         : _mm256_sign_epi8(xv, xv);
+            return dot32(av, xv, wv, ones);
+          };
+          a0 = _mm256_add_epi32(a0, piece(0));
+          a1 = _mm256_add_epi32(a1, piece(1));
+          if (mm > 2) a2 = _mm256_add_epi32(a2, piece(2));
+          if (mm > 3) a3 = _mm256_add_epi32(a3, piece(3));
+        }
+        const __m256i acc[4] = {a0, a1, a2, a3};
+        for (int r = 0; r < mm; ++r)
+          y[(m + r) * N + n] = finish(hsum_epi32(acc[r]) + tail(m + r, n), sx[m + r], w_scale[n], bias, n);
+      }
+    }
   }
   // One row left (the decoder's single token lands here). Memory bound: each weight row is read
   // front to back with four independent accumulators, rows in storage order, so the hardware
