@@ -46,6 +46,7 @@ export function checkComputeType(value: unknown, device: Device): ComputeType {
  */
 export function quantizeLinearWeights(weights: WhisperWeights, owned: Tensor[]): WhisperWeights {
   const q = (t: Tensor): Tensor => {
+    if (t instanceof QuantizedTensor) return t; // stored int8 (a CTranslate2 int8 model)
     const out = QuantizedTensor.quantize(t);
     owned.push(out);
     return out;
@@ -73,4 +74,10 @@ export function quantizeLinearWeights(weights: WhisperWeights, owned: Tensor[]):
       projOut: q(weights.decoder.projOut),
     },
   };
+}
+
+/** True when a checkpoint holds int8 weights (only a `computeType: 'int8'` model can run them). */
+export function hasInt8Weights(tensors: ReadonlyMap<string, Tensor>): boolean {
+  for (const t of tensors.values()) if (t instanceof QuantizedTensor) return true;
+  return false;
 }

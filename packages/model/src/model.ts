@@ -25,7 +25,13 @@ import type { WhisperGenerationConfig } from './generation-config';
 import type { GraphContext } from './graph/context';
 import { runDecoder, type DecodeOptions, type DecoderOutput } from './graph/decoder';
 import { runEncoder } from './graph/encoder';
-import { checkComputeType, quantizeLinearWeights, type ComputeType } from './compute-type';
+import { isCt2ModelDir, loadCt2Checkpoint } from './ct2/directory';
+import {
+  checkComputeType,
+  hasInt8Weights,
+  quantizeLinearWeights,
+  type ComputeType,
+} from './compute-type';
 import { structureWeights, type WhisperWeights } from './weights';
 
 /**
@@ -99,6 +105,11 @@ export class WhisperModel {
     this.#owned = [];
     const device = embed?.device ?? getDefaultDevice();
     this.computeType = checkComputeType(options.computeType ?? 'default', device);
+    if (this.computeType !== 'int8' && hasInt8Weights(checkpoint.tensors))
+      throw new ModelError(
+        'INVALID_ARGUMENT',
+        `the checkpoint holds int8 weights (e.g. loadCt2Checkpoint with keepInt8), which only computeType 'int8' runs; pass { computeType: 'int8' } or load them dequantised`,
+      );
     const weights = structureWeights(this.config, this.kind, this.tensors, this.#owned);
     this.#weights =
       this.computeType === 'int8' ? quantizeLinearWeights(weights, this.#owned) : weights;
@@ -115,7 +126,9 @@ export class WhisperModel {
    * Loads a Hugging Face checkpoint directory (see {@link loadCheckpoint} for the validation
    * done and the errors thrown).
    *
-   * @param dir directory with config.json, model.safetensors (or a sharded index) and optionally generation_config.json
+   * @param dir directory with config.json, model.safetensors (or a sharded index) and optionally
+   *   generation_config.json — or a CTranslate2 (faster-whisper) folder (config.json, model.bin),
+   *   whose int8 weights stay int8 under `computeType: 'int8'` and are dequantised otherwise
    * @param options `dtype`: convert matrix weights while loading (default: keep stored dtype);
    *   `device`: `'cpu'` or `'cuda'` (default: the kernels' default device);
    *   `activationDtype`: `'f32'` (default) or `'f16'` (CUDA only)
@@ -140,7 +153,11 @@ export class WhisperModel {
         );
       loadOptions.dtype = compute;
     }
-    const checkpoint = loadCheckpoint(dir, loadOptions);
+    // A CTranslate2 (faster-whisper) folder loads too; under computeType 'int8' its int8 weights
+    // stay int8 (no dequantise-then-requantise round trip).
+    const checkpoint = isCt2ModelDir(dir)
+      ? loadCt2Checkpoint(dir, { ...loadOptions, keepInt8: compute === 'int8' })
+      : loadCheckpoint(dir, loadOptions);
     try {
       return new WhisperModel(checkpoint, { activationDtype, computeType: compute });
     } catch (err) {

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tensor } from '@distil-whisper/kernels';
+import { QuantizedTensor, type Tensor } from '@distil-whisper/kernels';
 import { loadCheckpoint, WhisperModel } from '../src';
 import {
   convertCt2ToHf,
@@ -273,6 +273,62 @@ describe('CTranslate2 Whisper directories', () => {
       );
     } finally {
       for (const t of loaded.tensors.values()) t.dispose();
+    }
+  });
+
+  it('keepInt8: int8 weights load as stored (values and 1 / scale), the embedding stays float', () => {
+    const plain = loadCt2Checkpoint(int8Dir);
+    const kept = loadCt2Checkpoint(int8Dir, { keepInt8: true });
+    try {
+      const name = 'model.decoder.layers.1.self_attn.v_proj.weight';
+      const q = kept.tensors.get(name)!;
+      expect(q).toBeInstanceOf(QuantizedTensor);
+      expect(q.dtype).toBe('i8');
+      // Dequantising what was kept gives exactly what the float loader produces.
+      const back = (q as QuantizedTensor).dequantize().toArray<'f32'>();
+      const want = plain.tensors.get(name)!.toFloat32();
+      expect(maxAbsDiff(back, want)).toBeLessThanOrEqual(1e-6);
+      expect(kept.tensors.get('model.decoder.embed_tokens.weight')).not.toBeInstanceOf(
+        QuantizedTensor,
+      );
+      expect(kept.tensors.get('model.encoder.conv1.weight')).not.toBeInstanceOf(QuantizedTensor);
+      // Only an int8 model runs int8 weights.
+      expect(() => new WhisperModel(kept)).toThrow(/only computeType 'int8' runs/);
+    } finally {
+      for (const t of plain.tensors.values()) t.dispose();
+      for (const t of kept.tensors.values()) t.dispose();
+    }
+  });
+
+  it('WhisperModel.load reads CTranslate2 folders; int8 ones stay int8 under computeType int8', () => {
+    const asFloat = WhisperModel.load(int8Dir, { computeType: 'f32' });
+    const asInt8 = WhisperModel.load(int8Dir, { computeType: 'int8' });
+    try {
+      const w = asInt8.structuredWeights.decoder.layers[0]!.selfAttn.qWeight;
+      expect(w).toBeInstanceOf(QuantizedTensor);
+      // The stored int8 values, not a re-quantisation of their dequantised floats.
+      expect(w).toBe(asInt8.tensors.get('model.decoder.layers.0.self_attn.q_proj.weight'));
+      const feats = new Float32Array(80 * 200).map((_, i) => Math.sin(i * 0.37));
+      const run = (m: WhisperModel): Float32Array => {
+        const enc = m.encode(feats, 1);
+        const state = m.createDecoderState(enc);
+        const out = m.decode(state, [[1, 2, 3]]);
+        state.dispose();
+        enc.dispose();
+        return out.logits;
+      };
+      const a = run(asFloat);
+      const b = run(asInt8);
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < a.length; i++) {
+        num += (a[i]! - b[i]!) ** 2;
+        den += a[i]! ** 2;
+      }
+      expect(Math.sqrt(num / den)).toBeLessThan(0.05);
+    } finally {
+      asFloat.dispose();
+      asInt8.dispose();
     }
   });
 

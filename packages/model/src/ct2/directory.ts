@@ -4,7 +4,7 @@
 import { closeSync, copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
-import { Tensor } from '@distil-whisper/kernels';
+import { QuantizedTensor, Tensor } from '@distil-whisper/kernels';
 
 import {
   TOKENIZER_FILES,
@@ -177,6 +177,36 @@ class TensorProducer {
           : floatDtype;
   }
 
+  /**
+   * `src` as a {@link QuantizedTensor} when it is stored as int8 with per-row (or one) scale:
+   * CTranslate2 stores `q = round(w · s)`, so the row scale of `w ≈ q · scale` is `1 / s`. Null
+   * for anything else.
+   */
+  int8(src: Ct2TensorSource, device: LoadCheckpointOptions['device']): QuantizedTensor | null {
+    if (src.scale === undefined || src.shape.length !== 2) return null;
+    const { v, bytes } = this.#variable(src.variable);
+    if (v.dtype !== 'int8') return null;
+    const sv = this.bin.variables.get(src.scale)!;
+    const stored = floatsFromBytes(readCt2VariableBytes(this.fd, this.bin, sv), sv.dtype);
+    const rows = src.rows[1] - src.rows[0];
+    const scale = new Float32Array(rows);
+    for (let r = 0; r < rows; r++)
+      scale[r] = 1 / stored[stored.length === 1 ? 0 : src.rows[0] + r]!;
+    const rb = rowBytes(v);
+    const values = new Int8Array(
+      bytes.buffer.slice(bytes.byteOffset + src.rows[0] * rb, bytes.byteOffset + src.rows[1] * rb),
+    );
+    const opts = device === undefined ? {} : { device };
+    const vt = Tensor.from(values, src.shape, { ...opts, dtype: 'i8' });
+    const st = Tensor.from(scale, [rows], opts);
+    try {
+      return QuantizedTensor.fromInt8(vt, st);
+    } finally {
+      vt.dispose();
+      st.dispose();
+    }
+  }
+
   /** Little-endian bytes of `src` in `dtype` (raw copy when stored in that dtype). */
   bytes(src: Ct2TensorSource, dtype: 'f32' | 'f16' | 'bf16'): Uint8Array {
     let scale: Float32Array | undefined;
@@ -198,30 +228,50 @@ class TensorProducer {
   }
 }
 
+/** Options of {@link loadCt2Checkpoint}. */
+export interface LoadCt2Options extends LoadCheckpointOptions {
+  /**
+   * Keep int8 Linear weights int8: they load as {@link QuantizedTensor}s (values as stored, row
+   * scales `1 / scale`) without being dequantised, for `new WhisperModel(ckpt, { computeType:
+   * 'int8' })` — which refuses them under any other compute type. Default: false (dequantised).
+   */
+  keepInt8?: boolean;
+}
+
 /**
  * Loads a CTranslate2 Whisper directory straight into native tensors named as transformers
  * names them, ready for `new WhisperModel(...)`. Fused projections are split, int8 / int16
- * weights are dequantised (`q / scale`, per row) to the model's float dtype, and a tied output
- * projection stays tied.
+ * weights are dequantised (`q / scale`, per row) to the model's float dtype unless `keepInt8`,
+ * and a tied output projection stays tied.
  *
- * @param options `dtype`: convert matrix weights (rank ≥ 2) to this dtype (default: stored
- *   float dtype); `device`: where the tensors live
+ * @param options `dtype`: convert float matrix weights (rank ≥ 2) to this dtype (default: stored
+ *   float dtype); `device`: where the tensors live; `keepInt8`: int8 weights stay int8
  * @throws {@link Ct2Error} as {@link inspectCt2ModelDir}.
  * @example
  * ```ts
  * const model = new WhisperModel(loadCt2Checkpoint('./faster-whisper-base', { dtype: 'f32' }));
+ * const int8 = new WhisperModel(loadCt2Checkpoint('./whisper-base-ct2-int8', { keepInt8: true }), {
+ *   computeType: 'int8',
+ * });
  * ```
  */
-export function loadCt2Checkpoint(
-  dir: string,
-  options: LoadCheckpointOptions = {},
-): LoadedCheckpoint {
+export function loadCt2Checkpoint(dir: string, options: LoadCt2Options = {}): LoadedCheckpoint {
   const m = inspectCt2ModelDir(dir);
   const fd = openCt2ModelBin(m.bin);
   const tensors = new Map<string, Tensor>();
   const producer = new TensorProducer(m.bin, fd);
   try {
     for (const src of m.plan.tensors) {
+      // The token embedding is looked up, not multiplied: it stays float (and a tied output
+      // projection is quantised from it by the model).
+      const kept =
+        options.keepInt8 && src.name !== 'model.decoder.embed_tokens.weight'
+          ? producer.int8(src, options.device)
+          : null;
+      if (kept) {
+        tensors.set(src.name, kept);
+        continue;
+      }
       const natural = producer.naturalDtype(src, m.plan.floatDtype);
       const opts =
         options.device === undefined
