@@ -4,7 +4,7 @@
 // each with and without the non-finite-weights check.
 //
 //   node --conditions=@distil-whisper/source --import tsx benchmarks/inference/load.ts \
-//     [--model DIR] [--audio WAV] [--runs 5] [--threads 2] [--modes read,read-nocheck,mmap,mmap-nocheck] [--tsx]
+//     [--model DIR] [--audio WAV] [--runs 5] [--threads 2] [--modes read,read-nocheck,mmap,mmap-nocheck,mmap-int8] [--tsx]
 //
 // Every run is a fresh child process (page cache warm after the first, process state cold), so
 // peak RSS is that run's own and nothing a previous load left in the heap is reused. Load time is
@@ -40,8 +40,10 @@ interface ChildResult {
   text: string;
 }
 
-const MODES: Record<string, { mmap: boolean; checkFinite: boolean }> = {
+const MODES: Record<string, { mmap: boolean; checkFinite: boolean; computeType?: 'int8' }> = {
   mmap: { mmap: true, checkFinite: true },
+  // int8 Linear weights quantised at load; the float originals' pages are released afterwards.
+  'mmap-int8': { mmap: true, checkFinite: true, computeType: 'int8' },
   'mmap-nocheck': { mmap: true, checkFinite: false },
   read: { mmap: false, checkFinite: true },
   'read-nocheck': { mmap: false, checkFinite: false },

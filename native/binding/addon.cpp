@@ -184,6 +184,7 @@ class DwAddon : public Napi::Addon<DwAddon> {
                 {InstanceValue("NativeTensor", ctor),
                  InstanceMethod<&DwAddon::FromBuffer>("fromBuffer"),
                  InstanceMethod<&DwAddon::MapTensors>("mapTensors"),
+                 InstanceMethod<&DwAddon::ReleasePages>("releasePages"),
                  InstanceMethod<&DwAddon::Empty>("empty"),
                  InstanceMethod<&DwAddon::Zeros>("zeros"),
                  InstanceMethod<&DwAddon::ToBuffer>("toBuffer"),
@@ -300,6 +301,12 @@ class DwAddon : public Napi::Addon<DwAddon> {
     return guard(info.Env(), [&] {
       return dw::binding::map_tensors(info, [&](Tensor t) { return wrap(info.Env(), std::move(t)); });
     });
+  }
+
+  Napi::Value ReleasePages(const Napi::CallbackInfo& info) {
+    need(info, 1, "releasePages");
+    const Tensor& t = arg(info, 0, "tensor");
+    return Napi::Boolean::New(info.Env(), dw::binding::release_mapped_pages(t));
   }
 
   Napi::Value Empty(const Napi::CallbackInfo& info) {

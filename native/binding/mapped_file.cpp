@@ -28,6 +28,7 @@
 
 #ifndef _WIN32
 #include <sys/mman.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #endif
 
@@ -230,6 +231,21 @@ void unmap(void* /*ctx*/, void* data, size_t bytes) { munmap(data, bytes); }
 #endif
 
 }  // namespace
+
+bool release_mapped_pages(const dw::Tensor& t) {
+#ifdef _WIN32
+  return false;
+#else
+  if (!t.buffer || t.device() != dw::Device::CPU || t.buffer->deleter() != &unmap) return false;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto lo = reinterpret_cast<uintptr_t>(t.raw());
+  const uintptr_t hi = lo + t.nbytes();
+  // Only pages wholly inside the tensor: a neighbour sharing a page keeps it.
+  const uintptr_t first = (lo + page - 1) / page * page, last = hi / page * page;
+  if (first >= last) return true;
+  return madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) == 0;
+#endif
+}
 
 Napi::Value map_tensors(const Napi::CallbackInfo& info, const WrapTensor& wrap) {
   const Napi::Env env = info.Env();

@@ -24,4 +24,11 @@ using WrapTensor = std::function<Napi::Value(dw::Tensor)>;
 // file cannot be mapped (the caller may read it instead), INVALID_ARGUMENT for malformed specs.
 Napi::Value map_tensors(const Napi::CallbackInfo& info, const WrapTensor& wrap);
 
+// Drops the whole pages of a tensor that views a mapping from this process's resident set
+// (madvise MADV_DONTNEED): the bytes are re-read from the file on the next touch. For weights that
+// were read once and are not needed again soon (e.g. float originals of int8 weights). Returns
+// false, doing nothing, for a tensor that is not a view of a mapping. Pages privately modified
+// since mapping revert to the file's contents, so call it only on tensors nobody writes.
+bool release_mapped_pages(const dw::Tensor& t);
+
 }  // namespace dw::binding

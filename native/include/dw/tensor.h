@@ -41,6 +41,8 @@ class Buffer {
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
+  // Who frees the memory: lets a caller recognise buffers of a particular kind (e.g. a mapping).
+  Deleter deleter() const { return deleter_; }
 
  private:
   void* data_;

@@ -51,7 +51,7 @@ export type {
   LogitsLossResult,
   AdamWOptions,
 } from './training';
-export { mapTensors } from './mapped';
+export { mapTensors, releasePages } from './mapped';
 export type {
   MappedTensorSpec,
   MapTensorsOptions,

@@ -103,3 +103,14 @@ export function mapTensors(
   if (r.nonFinite) return { ok: false, nonFinite: r.nonFinite };
   return { ok: true, tensors: r.tensors.map((h) => new Tensor(h)), copied: r.copied };
 }
+
+/**
+ * Drops the memory pages of a tensor that is a view of a mapped file (see {@link mapTensors}) from
+ * this process's resident set; they are read from the file again on the next touch. Meant for
+ * weights read once and not needed soon, e.g. the float originals of weights just quantised to
+ * int8. Returns false, doing nothing, for a tensor that is not such a view. Do not use on a
+ * tensor that was written to: privately modified pages revert to the file's contents.
+ */
+export function releasePages(tensor: Tensor): boolean {
+  return call(() => native().releasePages(tensor.handle));
+}

@@ -44,6 +44,7 @@ export interface NativeAddon {
     copied: number;
     nonFinite: { index: number; element: number; value: 'NaN' | 'Infinity' | '-Infinity' } | null;
   };
+  releasePages(t: N): boolean;
   empty(shape: number[], dtype: DType, device: Device): N;
   zeros(shape: number[], dtype: DType, device: Device): N;
   toBuffer(t: N): ArrayBuffer;

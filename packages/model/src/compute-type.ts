@@ -1,7 +1,7 @@
 // The element type the weights of the Linear layers are multiplied in: as stored, converted to
 // f32 / f16 while loading, or int8 (per-channel weight scales, activations quantised per row on
 // the fly). Only the Linear layers change; conv stem, embeddings, norms and biases stay as they are.
-import { QuantizedTensor, type Device, type Tensor } from '@distil-whisper/kernels';
+import { QuantizedTensor, releasePages, type Device, type Tensor } from '@distil-whisper/kernels';
 
 import { ModelError } from './errors';
 import type {
@@ -49,6 +49,10 @@ export function quantizeLinearWeights(weights: WhisperWeights, owned: Tensor[]):
     if (t instanceof QuantizedTensor) return t; // stored int8 (a CTranslate2 int8 model)
     const out = QuantizedTensor.quantize(t);
     owned.push(out);
+    // Quantising read every page of the float original; a memory-mapped one need not stay
+    // resident (it is re-read from the file if the checkpoint is saved or the embedding looks up
+    // a row), which keeps an int8 model's RSS near its int8 size.
+    releasePages(t);
     return out;
   };
   const attn = (a: AttentionWeights): AttentionWeights => ({
