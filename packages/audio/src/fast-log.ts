@@ -16,6 +16,14 @@ const F32_SAFE_MAX = 1e37;
 /** Below this float32 is subnormal and the exponent trick does not apply. */
 const F32_SAFE_MIN = 1e-37;
 
+/** @internal The table and constants, for the WebAssembly kernel (which repeats this lookup). */
+export const LOG10_TABLE = {
+  table: TABLE,
+  log10of2: LOG10_2,
+  safeMax: F32_SAFE_MAX,
+  safeMin: F32_SAFE_MIN,
+};
+
 /** log10(x) for positive finite x (within ~3e-8). */
 export function log10Positive(x: number): number {
   if (x > F32_SAFE_MAX || x < F32_SAFE_MIN) return Math.log10(x);

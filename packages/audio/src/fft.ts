@@ -2,7 +2,8 @@
 // sizes are factored into radices 4, 2, 3, 5 (400-point real = 200-point complex = 4·2·5·5), with a
 // direct DFT butterfly for any other prime factor. The autosort formulation needs no bit reversal.
 
-interface Stage {
+/** @internal One Stockham stage (exported for the WebAssembly kernel, which copies the twiddles). */
+export interface Stage {
   readonly radix: number;
   /** Length of the sub-transforms entering this stage. */
   readonly n: number;
@@ -87,6 +88,11 @@ export class ComplexFft {
       n = m;
       stride *= radix;
     }
+  }
+
+  /** @internal The stages in order (the WebAssembly kernel runs the same plan). */
+  get plan(): readonly Stage[] {
+    return this.stages;
   }
 
   /** Transforms `re`/`im` (length `size * batch`, interleaved as described above) in place. */
@@ -264,6 +270,8 @@ const C1 = Math.cos((2 * Math.PI) / 5);
 const C2 = Math.cos((4 * Math.PI) / 5);
 const S1 = Math.sin((2 * Math.PI) / 5);
 const S2 = Math.sin((4 * Math.PI) / 5);
+/** @internal The radix-5 and radix-3 butterfly constants, for the WebAssembly kernel. */
+export const BUTTERFLY_CONSTANTS = { c1: C1, c2: C2, s1: S1, s2: S2, sin60: Math.sqrt(3) / 2 };
 
 function radix5(
   st: Stage,
@@ -421,6 +429,20 @@ export class RealPowerSpectrum {
 
   get imag(): Float64Array {
     return this.im;
+  }
+
+  /**
+   * @internal The packed (even N) plan — half-size FFT stages and the split's cos/sin tables —
+   * for the WebAssembly kernel; null for odd N.
+   */
+  get packedPlan(): {
+    half: number;
+    stages: readonly Stage[];
+    cos: Float64Array;
+    sin: Float64Array;
+  } | null {
+    if (this.half === 0) return null;
+    return { half: this.half, stages: this.fft.plan, cos: this.cos, sin: this.sin };
   }
 
   /** Unpacked convenience form: `frames[j * batch + b]` is sample j of frame b. */

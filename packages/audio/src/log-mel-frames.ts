@@ -1,5 +1,5 @@
 import { AudioError, describe } from './errors.js';
-import { BLOCK, gatherBlock, getPlan, melBlock, type Plan } from './log-mel.js';
+import { BLOCK, gatherBlock, getPlan, kernelOf, melBlock, type Plan } from './log-mel.js';
 import type { MelFilterBank } from './mel-filters.js';
 
 /** Options of {@link LogMelFrames}: Whisper's defaults (the `LogMelOptions` of `logMelSpectrogram`, without padding). */
@@ -126,12 +126,13 @@ export class LogMelFrames {
         `out (${out.length} values, row stride ${rowStride}) cannot hold ${this.nMels} × ${f1 - f0} frames`,
       );
     const plan = this.#plan;
+    const kernel = kernelOf(plan);
     let maxPower = 0;
     for (let t = f0; t < f1; t += BLOCK) {
       const count = Math.min(BLOCK, f1 - t);
       for (let b = 0; b < count; b++) plan.frameIndex[b] = t + b;
-      gatherBlock(plan, count, input, this.totalSamples, this.hopLength, origin);
-      maxPower = Math.max(maxPower, melBlock(plan, count, out, rowStride, f0));
+      gatherBlock(plan, kernel, count, input, this.totalSamples, this.hopLength, origin);
+      maxPower = Math.max(maxPower, melBlock(plan, kernel, count, out, rowStride, f0));
     }
     return maxPower;
   }

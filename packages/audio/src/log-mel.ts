@@ -7,6 +7,7 @@ import {
   type MelFilterBank,
   type SparseMelRows,
 } from './mel-filters.js';
+import { LogMelKernel, logMelSimdEnabled } from './wasm/logmel-kernel.js';
 
 /** Options for {@link logMelSpectrogram}. Every default is Whisper's. */
 export interface LogMelOptions {
@@ -49,6 +50,19 @@ export interface Plan {
   readonly power: Float64Array;
   readonly acc: Float64Array;
   readonly frameIndex: Int32Array;
+  /** The WebAssembly kernel for this plan: undefined until first asked for, null where none. */
+  kernel?: LogMelKernel | null;
+}
+
+/**
+ * @internal The plan's WebAssembly SIMD kernel, or null for the JavaScript path (no SIMD, a plan
+ * the kernel does not cover, or disabled by the test hook). Both give bit-identical output.
+ */
+export function kernelOf(plan: Plan): LogMelKernel | null {
+  if (!logMelSimdEnabled()) return null;
+  if (plan.kernel === undefined)
+    plan.kernel = LogMelKernel.create(plan.nFft, plan.window, plan.mel, plan.spectrum);
+  return plan.kernel;
 }
 
 /**
@@ -189,6 +203,7 @@ export function logMelInto(
   while (lastNonZero >= 0 && input[lastNonZero] === 0) lastNonZero--;
 
   const { frameIndex } = plan;
+  const kernel = kernelOf(plan);
   const silentValue = (Math.log10(MEL_FLOOR) + 4) / 4;
   let maxPower = 0;
   let inBlock = 0;
@@ -206,15 +221,15 @@ export function logMelInto(
     }
     frameIndex[inBlock] = t;
     if (++inBlock === BLOCK) {
-      gatherBlock(plan, BLOCK, input, total, hop);
-      maxPower = Math.max(maxPower, melBlock(plan, BLOCK, out, nFrames));
+      gatherBlock(plan, kernel, BLOCK, input, total, hop);
+      maxPower = Math.max(maxPower, melBlock(plan, kernel, BLOCK, out, nFrames));
       inBlock = 0;
     }
   }
   // Stale frames in the unused slots of the last block are transformed but never written out.
   if (inBlock > 0) {
-    gatherBlock(plan, inBlock, input, total, hop);
-    maxPower = Math.max(maxPower, melBlock(plan, inBlock, out, nFrames));
+    gatherBlock(plan, kernel, inBlock, input, total, hop);
+    maxPower = Math.max(maxPower, melBlock(plan, kernel, inBlock, out, nFrames));
   }
   // The floor is global over this call (all bands, all frames), as in Whisper.
   const floor = dynamicRangeFloor(maxPower);
@@ -238,10 +253,11 @@ export function dynamicRangeFloor(maxPower: number): number {
 
 /**
  * Copies the windowed samples of the block's frames into the spectrum's input (interleaved by
- * frame, packed even/odd for the half-size FFT). Interior
- * blocks take the fast path, looping over frames innermost so every write is sequential; blocks
- * touching either end reflect indices (torch.stft `center=True, pad_mode="reflect"`) and read
- * zeros past the real samples (the right padding of pad_or_trim).
+ * frame, packed even/odd for the half-size FFT) — the kernel's when `kernel` is given. Interior
+ * blocks take the fast path (the kernel's own gather for float32 input, else a loop over frames
+ * innermost so every write is sequential); blocks touching either end reflect indices
+ * (torch.stft `center=True, pad_mode="reflect"`) and read zeros past the real samples (the right
+ * padding of pad_or_trim).
  *
  * `input[0]` is sample `origin` of the signal (a streaming caller holds only part of it; the
  * frames it asks for, and the reflections at the signal's ends, must lie inside `input`).
@@ -249,6 +265,7 @@ export function dynamicRangeFloor(maxPower: number): number {
  */
 export function gatherBlock(
   plan: Plan,
+  kernel: LogMelKernel | null,
   count: number,
   input: Float32Array | Float64Array,
   total: number,
@@ -256,8 +273,8 @@ export function gatherBlock(
   origin = 0,
 ): void {
   const { nFft, window, frameIndex, spectrum } = plan;
-  const re = spectrum.real;
-  const im = spectrum.imag;
+  const re = kernel ? kernel.real : spectrum.real;
+  const im = kernel ? kernel.imag : spectrum.imag;
   const even = nFft % 2 === 0;
   if (!even) im.fill(0);
   const half = Math.floor(nFft / 2);
@@ -266,6 +283,10 @@ export function gatherBlock(
   const lastEnd = frameIndex[count - 1]! * hop - half + nFft - 1;
   const contiguous = frameIndex[count - 1]! - frameIndex[0]! === count - 1;
   if (even && contiguous && count === BLOCK && firstStart >= origin && lastEnd < avail) {
+    if (kernel?.canGather && input instanceof Float32Array) {
+      kernel.gather(input, firstStart - origin, hop);
+      return;
+    }
     // Even samples to the real part, odd to the imaginary part: the packing of the half-size FFT.
     for (let j = 0; j < nFft; j += 2) {
       const w0 = window[j]!;
@@ -295,7 +316,8 @@ export function gatherBlock(
 }
 
 /**
- * Power spectrum, mel projection and scaled log10 of the `count` frames gathered in `plan.frames`;
+ * Power spectrum, mel projection and scaled log10 of the `count` frames gathered by
+ * {@link gatherBlock} (in WebAssembly when `kernel` is given);
  * writes them to their columns of `out` (frame `t` to column `t − firstColumnFrame`, rows
  * `nFrames` apart) and returns the largest mel power seen (the log of the maximum is the maximum
  * of the logs, so one log10 serves the dynamic-range floor).
@@ -303,12 +325,28 @@ export function gatherBlock(
  */
 export function melBlock(
   plan: Plan,
+  kernel: LogMelKernel | null,
   count: number,
   out: Float32Array,
   nFrames: number,
   firstColumnFrame = 0,
 ): number {
   const { spectrum, power, acc, frameIndex } = plan;
+  if (kernel) {
+    const maxPower = kernel.run(count);
+    const values = kernel.out;
+    const nMels = kernel.nMels;
+    const contiguous = frameIndex[count - 1]! - frameIndex[0]! === count - 1;
+    for (let m = 0; m < nMels; m++) {
+      const outRow = m * nFrames - firstColumnFrame;
+      const src = m * BLOCK;
+      if (contiguous) {
+        const dst = outRow + frameIndex[0]!;
+        for (let b = 0; b < count; b++) out[dst + b] = values[src + b]!;
+      } else for (let b = 0; b < count; b++) out[outRow + frameIndex[b]!] = values[src + b]!;
+    }
+    return maxPower;
+  }
   const { nMels, start, length, offset, values } = plan.mel;
   spectrum.computePacked(power);
   let maxPower = 0;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasReference, referencePath } from '../../../test-support/reference';
 import { logMelSpectrogram, melFilterBank } from '../src/index';
+import { setLogMelSimdEnabled } from '../src/wasm/logmel-kernel';
 import { diffStats, readF32 } from './helpers';
 
 interface ManifestEntry {
@@ -36,7 +37,13 @@ describe.skipIf(!present)('mel filters vs whisper/assets/mel_filters.npz exports
   }
 });
 
-describe.skipIf(!present)('log-mel parity with shared/reference/mel (every manifest case)', () => {
+// Both implementations: the WebAssembly SIMD kernel (the default) and the JavaScript fallback.
+describe.skipIf(!present).each([
+  ['WebAssembly SIMD', true],
+  ['JavaScript', false],
+])('log-mel parity with shared/reference/mel (every manifest case), %s path', (_name, simd) => {
+  beforeAll(() => setLogMelSimdEnabled(simd));
+  afterAll(() => setLogMelSimdEnabled(true));
   const cases = entries.filter((e) => e.kind === 'log_mel');
   it('covers the manifest', () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);

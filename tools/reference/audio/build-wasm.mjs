@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../packages/audio/src/wasm');
 const require = createRequire(join(dir, '..', '..', 'package.json'));
 const wabt = await require('wabt')();
-for (const name of ['polyphase']) {
+for (const name of ['polyphase', 'logmel']) {
   const source = readFileSync(join(dir, `${name}.wat`), 'utf8');
   const mod = wabt.parseWat(`${name}.wat`, source, { simd: true });
   mod.validate();
