@@ -13,6 +13,8 @@ import {
   logMelSpectrogram,
   resample,
 } from '@distil-whisper/audio';
+// The package's test hook (same module instance as the import above under the source condition).
+import { setLogMelSimdEnabled } from '../../packages/audio/src/wasm/logmel-kernel';
 import { naiveLogMel } from './naive-baseline';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -101,6 +103,15 @@ try {
   for (let i = 0; i < 30; i++) logMelSpectrogram(clip);
   const mel80 = await time(() => logMelSpectrogram(clip), quick ? 20 : 60);
   const mel128 = await time(() => logMelSpectrogram(clip, { nMels: 128 }), quick ? 10 : 30);
+  // The JavaScript fallback (where WebAssembly SIMD is missing): same output, bit for bit.
+  setLogMelSimdEnabled(false);
+  let mel80js: Timing;
+  try {
+    for (let i = 0; i < 30; i++) logMelSpectrogram(clip);
+    mel80js = await time(() => logMelSpectrogram(clip), quick ? 20 : 60);
+  } finally {
+    setLogMelSimdEnabled(true);
+  }
   naiveLogMel(clip.subarray(0, 16000));
   const naive = await time(() => naiveLogMel(clip), quick ? 1 : 2);
   rows.push({
@@ -108,6 +119,12 @@ try {
     ours: mel80,
     baseline: 'naive O(N²) DFT, TS',
     base: naive,
+  });
+  rows.push({
+    task: 'log-mel 30 s, 80 bins',
+    ours: mel80,
+    baseline: 'JS fallback (no WebAssembly SIMD)',
+    base: mel80js,
   });
 
   // 2. Resampling and the whole path on 10 minutes of 44.1 kHz stereo 16-bit WAV.
