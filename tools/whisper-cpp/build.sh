@@ -10,7 +10,8 @@
 #                     /work/.mirror/ggml-org+whisper.cpp/repo, or a checkout's .git), a source
 #                     tarball (.tar/.tar.gz/.tgz/.tar.xz) or an unpacked source directory.
 #                     Default: /work/.mirror/ggml-org+whisper.cpp/repo
-#   WHISPER_CPP_REF   with a git directory: what to export (default HEAD)
+#   WHISPER_CPP_REF   with a git directory: the commit to export (default: the pinned one below,
+#                     the commit the side-by-side benchmark was set up with; HEAD for the newest)
 #   WHISPER_CPP_COMMIT  with a tarball or plain directory: the commit it is, for the record
 #   DW_WHISPER_CPP_DIR  output root (default ~/.cache/distil-whisper/whisper.cpp)
 #   DW_WHISPER_CPP_MODELS  HF checkpoints under ~/.cache/distil-whisper/real-weights/hf to convert
@@ -29,7 +30,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="$HOME/.cache/distil-whisper"
 out="${DW_WHISPER_CPP_DIR:-$cache/whisper.cpp}"
 src_in="${WHISPER_CPP_SRC:-/work/.mirror/ggml-org+whisper.cpp/repo}"
-ref="${WHISPER_CPP_REF:-HEAD}"
+# whisper.cpp master of 2026-08-22 ("whisper : bypass cross-attention scaling for OpenVINO backend").
+pinned=233fe1fc9b48a09e361d3594520838ca266537fe
+ref="${WHISPER_CPP_REF:-$pinned}"
 models="${DW_WHISPER_CPP_MODELS:-base}"
 py="${DW_PYTHON:-$cache/pyref/bin/python}"
 jobs="${JOBS:-2}"
@@ -55,7 +58,13 @@ elif [ -d "$src_in/.git" ] && git --git-dir="$src_in/.git" rev-parse --verify -q
   commit="$(git --git-dir="$src_in" rev-parse "$ref^{commit}")"
   source_desc="git:$src_in@$ref"
 elif [ -f "$src_in" ]; then
-  commit="${WHISPER_CPP_COMMIT:-unknown (tarball sha256 $(sha256sum "$src_in" | cut -d' ' -f1))}"
+  # Tarballs made by git archive (GitHub's source downloads are) carry their commit id.
+  case "$src_in" in
+    *.gz | *.tgz) tar_commit="$(gzip -dc "$src_in" | git get-tar-commit-id 2>/dev/null || true)" ;;
+    *.xz) tar_commit="$(xz -dc "$src_in" | git get-tar-commit-id 2>/dev/null || true)" ;;
+    *) tar_commit="$(git get-tar-commit-id <"$src_in" 2>/dev/null || true)" ;;
+  esac
+  commit="${WHISPER_CPP_COMMIT:-${tar_commit:-unknown (tarball sha256 $(sha256sum "$src_in" | cut -d' ' -f1))}}"
   source_desc="tarball:$src_in"
 elif [ -f "$src_in/include/whisper.h" ]; then
   commit="${WHISPER_CPP_COMMIT:-unknown (source directory)}"
@@ -65,7 +74,8 @@ else
 fi
 
 stamp="$out/src/.dw-source"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$source_desc $commit" ] && [ "${commit#unknown}" = "$commit" ]; then
+# The same commit, wherever it came from, is not exported (nor built) again.
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$commit" ] && [ "${commit#unknown}" = "$commit" ]; then
   say "sources up to date ($commit)"
 else
   say "exporting $source_desc ($commit)"
@@ -86,7 +96,7 @@ else
     dir:*) cp -a "$src_in/." "$out/src.tmp/" ;;
   esac
   [ -f "$out/src.tmp/include/whisper.h" ] || die "exported tree has no include/whisper.h"
-  echo "$source_desc $commit" >"$out/src.tmp/.dw-source"
+  echo "$commit" >"$out/src.tmp/.dw-source"
   rm -rf "$out/src" "$out/build"
   mv "$out/src.tmp" "$out/src"
 fi
@@ -174,7 +184,13 @@ PY
     echo "$input_hash $commit" >"$dst.source"
     rm -rf "$stage"
   fi
-  model_records+=("{\"name\":\"$name\",\"file\":\"$dst\",\"bytes\":$(stat -c %s "$dst"),\"sha256\":\"$(sha256sum "$dst" | cut -d' ' -f1)\",\"from\":\"$hf\"}")
+done
+# Every converted model there is (also those of earlier runs with other DW_WHISPER_CPP_MODELS).
+for dst in "$out"/models/ggml-*-f16.bin; do
+  [ -f "$dst" ] || continue
+  name="$(basename "$dst" -f16.bin)"
+  name="${name#ggml-}"
+  model_records+=("{\"name\":\"$name\",\"file\":\"$dst\",\"bytes\":$(stat -c %s "$dst"),\"sha256\":\"$(sha256sum "$dst" | cut -d' ' -f1)\",\"from\":\"$cache/real-weights/hf/$name\"}")
 done
 
 # 4. The record.
