@@ -357,10 +357,17 @@ AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, con
                           bool want_lse) {
   const char* op = "attention";
   check_activation(q, op, "q");
+  // The CPU also takes f16 keys/values with f32 queries (a KV cache kept in half the memory);
+  // otherwise k and v have q's dtype.
+  const bool f16_kv_on_cpu = q.device() == Device::CPU && q.dtype == DType::F32 && k.buffer && k.dtype == DType::F16;
+  const DType kv_dtype = f16_kv_on_cpu ? DType::F16 : q.dtype;
   for (const Tensor* t : {&k, &v}) {
     check_live(*t, op, t == &k ? "k" : "v");
-    if (t->dtype != q.dtype)
-      expected(ErrorCode::DTypeMismatch, op, t == &k ? "k" : "v", dtype_name(q.dtype), dtype_name(t->dtype));
+    if (t->dtype != kv_dtype)
+      expected(ErrorCode::DTypeMismatch, op, t == &k ? "k" : "v",
+               q.device() == Device::CPU ? std::string(dtype_name(q.dtype)) + " (or f16 for both k and v)"
+                                          : std::string(dtype_name(q.dtype)),
+               dtype_name(t->dtype));
   }
   same_device({&q, &k, &v}, op);
   check_ndim(q, 4, 4, op, "q");

@@ -29,6 +29,8 @@ float exp_shift_sum(const float* x, float shift, float* out, int64_t n);
 void scale_row(float* x, float s, int64_t n);
 void attention_scores(const float* q, const float* k, int64_t k_stride, int64_t n, int64_t D, float* out);
 void attention_pv(const float* p, const float* v, int64_t v_stride, int64_t n, int64_t D, float* acc);
+void attention_scores_f16(const float* q, const uint16_t* k, int64_t k_stride, int64_t n, int64_t D, float* out);
+void attention_pv_f16(const float* p, const uint16_t* v, int64_t v_stride, int64_t n, int64_t D, float* acc);
 int64_t attention_block_rows();
 int64_t attention_tile_keys();
 void attention_pack_kv(const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t n, int64_t D,
@@ -94,7 +96,7 @@ namespace {
 
 // The per-query path for queries [i0, i1) of one (b, h): each query row walks the key tiles with
 // its own running max / sum, the K and V tiles staying hot in cache across the block's rows.
-void attend_rows(const TilePrims& P, const float* q, const float* k, const float* v, const AttentionShape& s,
+void attend_rows(const TilePrims& P, const float* q, const void* k, const void* v, DType kv, const AttentionShape& s,
                  float scale, bool causal, int64_t b, int64_t h, int64_t i0, int64_t i1, float* out, float* lse) {
   const int64_t Lk = s.Lk, Lq = s.Lq, H = s.H, D = s.D, Dp = (D + 7) / 8 * 8, nq = i1 - i0;
   const int64_t shift = causal ? Lk - Lq : 0;
@@ -112,15 +114,39 @@ void attend_rows(const TilePrims& P, const float* q, const float* k, const float
     l[r] = 0;
   }
   const int64_t key_end = causal ? std::clamp<int64_t>(i1 - 1 + shift + 1, 0, Lk) : Lk;
-  const float* kb = k + b * s.k_strides[0] + h * s.k_strides[2];
-  const float* vb = v + b * s.v_strides[0] + h * s.v_strides[2];
+  const size_t esz = dtype_size(kv);
+  const char* kb = static_cast<const char*>(k) + (b * s.k_strides[0] + h * s.k_strides[2]) * esz;
+  const char* vb = static_cast<const char*>(v) + (b * s.v_strides[0] + h * s.v_strides[2]) * esz;
+  // f16 keys/values: read in registers by the AVX2 primitives where the head dim allows; otherwise
+  // each tile is converted once into f32 rows shared by the block's queries.
+  const bool half_simd = kv == DType::F16 && &P == &kAvx2 && D % 8 == 0;
+  thread_local std::vector<float> ktile, vtile;
+  if (kv != DType::F32 && !half_simd) {
+    ktile.resize(static_cast<size_t>(kKeyTile * D));
+    vtile.resize(ktile.size());
+  }
   for (int64_t t0 = 0; t0 < key_end; t0 += kKeyTile) {
+    const float* kt = reinterpret_cast<const float*>(kb) + t0 * s.k_strides[1];
+    const float* vt = reinterpret_cast<const float*>(vb) + t0 * s.v_strides[1];
+    int64_t kst = s.k_strides[1], vst = s.v_strides[1];
+    if (kv != DType::F32 && !half_simd) {
+      const int64_t n_tile = std::min(kKeyTile, key_end - t0);
+      for (int64_t j = 0; j < n_tile; ++j) {
+        cast(kb + (t0 + j) * s.k_strides[1] * esz, kv, &ktile[static_cast<size_t>(j * D)], DType::F32, D);
+        cast(vb + (t0 + j) * s.v_strides[1] * esz, kv, &vtile[static_cast<size_t>(j * D)], DType::F32, D);
+      }
+      kt = ktile.data();
+      vt = vtile.data();
+      kst = vst = D;
+    }
     for (int64_t r = 0; r < nq; ++r) {
       const int64_t limit = causal ? std::min(Lk, i0 + r + shift + 1) : Lk;
       const int64_t n = std::min(kKeyTile, limit - t0);
       if (n <= 0) continue;
       float* ar = &acc[static_cast<size_t>(r * Dp)];
-      P.scores(&qbuf[static_cast<size_t>(r * Dp)], kb + t0 * s.k_strides[1], s.k_strides[1], n, D, scores);
+      const auto* kh = reinterpret_cast<const uint16_t*>(kb) + t0 * s.k_strides[1];
+      if (half_simd) avx2::attention_scores_f16(&qbuf[static_cast<size_t>(r * Dp)], kh, s.k_strides[1], n, D, scores);
+      else P.scores(&qbuf[static_cast<size_t>(r * Dp)], kt, kst, n, D, scores);
       const float m_new = std::max(m[r], P.row_max(scores, n));
       const float sum = P.exp_shift_sum(scores, m_new, scores, n);
       if (m_new != m[r]) {
@@ -130,7 +156,11 @@ void attend_rows(const TilePrims& P, const float* q, const float* k, const float
         m[r] = m_new;
       }
       l[r] += sum;
-      P.pv(scores, vb + t0 * s.v_strides[1], s.v_strides[1], n, D, ar);
+      if (half_simd)
+        avx2::attention_pv_f16(scores, reinterpret_cast<const uint16_t*>(vb) + t0 * s.v_strides[1], s.v_strides[1], n,
+                               D, ar);
+      else
+        P.pv(scores, vt, vst, n, D, ar);
     }
   }
   for (int64_t r = 0; r < nq; ++r) {
@@ -147,7 +177,15 @@ void attend_rows(const TilePrims& P, const float* q, const float* k, const float
 
 void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float scale,
                bool causal, float* out, float* lse) {
+  attention(q, k, v, DType::F32, s, scale, causal, out, lse);
+}
+
+void attention(const float* q, const void* kv_k, const void* kv_v, DType kv, const AttentionShape& s, float scale,
+               bool causal, float* out, float* lse) {
   const int64_t B = s.B, H = s.H, Lq = s.Lq, Lk = s.Lk, D = s.D;
+  // The blocked path packs f32 K/V directly; f16 ones go through the per-query path's tile buffers.
+  const float* k = kv == DType::F32 ? static_cast<const float*>(kv_k) : nullptr;
+  const float* v = kv == DType::F32 ? static_cast<const float*>(kv_v) : nullptr;
   if (B <= 0 || H <= 0 || Lq <= 0 || D <= 0) return;
   const bool simd = use_avx2();
   const int64_t shift = causal ? Lk - Lq : 0;
@@ -156,7 +194,8 @@ void attention(const float* q, const float* k, const float* v, const AttentionSh
 
   // The blocked path keeps a packed copy of one head's K and V per thread (2·Lk·D floats); past
   // 32 MiB of it the per-query path, which needs no such buffer, takes over.
-  const bool blocked = simd && Lq >= kMinBlockedQueries && Lk * ((D + 7) / 8 * 8) <= (int64_t{4} << 20);
+  const bool blocked =
+      simd && kv == DType::F32 && Lq >= kMinBlockedQueries && Lk * ((D + 7) / 8 * 8) <= (int64_t{4} << 20);
   if (!blocked) {
     const TilePrims& P = simd ? kAvx2 : kScalar;
     const int64_t q_blocks = (Lq + kQueryBlock - 1) / kQueryBlock;
@@ -164,7 +203,7 @@ void attention(const float* q, const float* k, const float* v, const AttentionSh
     parallel_for(B * H * q_blocks, std::max<int64_t>(1, kMinWork / std::max<int64_t>(work, 1)), [&](int64_t begin, int64_t end) {
       for (int64_t item = begin; item < end; ++item) {
         const int64_t b = item / (H * q_blocks), h = item / q_blocks % H, i0 = item % q_blocks * kQueryBlock;
-        attend_rows(P, q, k, v, s, scale, causal, b, h, i0, std::min(Lq, i0 + kQueryBlock), out, lse);
+        attend_rows(P, q, kv_k, kv_v, kv, s, scale, causal, b, h, i0, std::min(Lq, i0 + kQueryBlock), out, lse);
       }
     });
     return;

@@ -113,6 +113,62 @@ void attention_pv(const float* p, const float* v, int64_t v_stride, int64_t n, i
   }
 }
 
+// The same two primitives over f16 keys/values (a half-size KV cache), converted in registers
+// (F16C) as they are loaded. Only for D a multiple of 8 (attention.cpp checks; Whisper's heads are
+// 64 wide), so no masked tail is needed.
+namespace {
+inline __m256 load_half8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+}  // namespace
+
+void attention_scores_f16(const float* q, const uint16_t* k, int64_t k_stride, int64_t n, int64_t D, float* out) {
+  for (int64_t j0 = 0; j0 < n; j0 += 8) {
+    const uint16_t* kr[8];
+    for (int u = 0; u < 8; ++u) kr[u] = k + std::min<int64_t>(j0 + u, n - 1) * k_stride;
+    __m256 a[8];
+    for (auto& x : a) x = _mm256_setzero_ps();
+    for (int64_t d = 0; d < D; d += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + d);
+      for (int u = 0; u < 8; ++u) a[u] = _mm256_fmadd_ps(qv, load_half8(kr[u] + d), a[u]);
+    }
+    const __m256 sums = hsum8(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    if (j0 + 8 <= n) {
+      _mm256_storeu_ps(out + j0, sums);
+    } else {
+      alignas(32) float buf[8];
+      _mm256_store_ps(buf, sums);
+      for (int64_t u = 0; u < n - j0; ++u) out[j0 + u] = buf[u];
+    }
+  }
+}
+
+void attention_pv_f16(const float* p, const uint16_t* v, int64_t v_stride, int64_t n, int64_t D, float* acc) {
+  int64_t d = 0;
+  for (; d + 32 <= D; d += 32) {
+    __m256 c0 = _mm256_loadu_ps(acc + d), c1 = _mm256_loadu_ps(acc + d + 8);
+    __m256 c2 = _mm256_loadu_ps(acc + d + 16), c3 = _mm256_loadu_ps(acc + d + 24);
+    for (int64_t j = 0; j < n; ++j) {
+      const uint16_t* vj = v + j * v_stride + d;
+      const __m256 pj = _mm256_broadcast_ss(p + j);
+      c0 = _mm256_fmadd_ps(pj, load_half8(vj), c0);
+      c1 = _mm256_fmadd_ps(pj, load_half8(vj + 8), c1);
+      c2 = _mm256_fmadd_ps(pj, load_half8(vj + 16), c2);
+      c3 = _mm256_fmadd_ps(pj, load_half8(vj + 24), c3);
+    }
+    _mm256_storeu_ps(acc + d, c0);
+    _mm256_storeu_ps(acc + d + 8, c1);
+    _mm256_storeu_ps(acc + d + 16, c2);
+    _mm256_storeu_ps(acc + d + 24, c3);
+  }
+  for (; d < D; d += 8) {
+    __m256 c0 = _mm256_loadu_ps(acc + d);
+    for (int64_t j = 0; j < n; ++j)
+      c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + j), load_half8(v + j * v_stride + d), c0);
+    _mm256_storeu_ps(acc + d, c0);
+  }
+}
+
 // ---- blocked path: one (batch, head) and a block of up to kMaxRows queries -------------------
 //
 // K and V of one (batch, head) are packed once (attention_pack_kv). Per 64-key tile: S = Q·Kᵀ by

@@ -96,8 +96,8 @@ class CpuBackend final : public Backend {
       s.k_strides[i] = k.stride(i);
       s.v_strides[i] = v.stride(i);
     }
-    cpu::attention(q.data<float>(), k.data<float>(), v.data<float>(), s, params.scale, params.causal,
-                   out.data<float>(), lse ? lse->data<float>() : nullptr);
+    cpu::attention(q.data<float>(), k.raw(), v.raw(), k.dtype, s, params.scale, params.causal, out.data<float>(),
+                   lse ? lse->data<float>() : nullptr);
   }
   void argmax(const Tensor& x, Tensor& out) override {
     const int64_t C = x.dim(-1);

@@ -72,6 +72,10 @@ struct AttentionShape {
 };
 void attention(const float* q, const float* k, const float* v, const AttentionShape& s, float scale,
                bool causal, float* out, float* lse);
+// The same with k and v of element type kv_dtype: F32, or F16 (converted a key tile at a time, so
+// a KV cache can be kept in half the memory; such calls take the per-query path).
+void attention(const float* q, const void* k, const void* v, DType kv_dtype, const AttentionShape& s, float scale,
+               bool causal, float* out, float* lse);
 void attention_reference(const float* q, const float* k, const float* v, const AttentionShape& s,
                          float scale, bool causal, float* out, float* lse);
 

@@ -12,12 +12,12 @@ cpu::AttentionShape contiguous_shape(const HostTensor& q, const HostTensor& k) {
 }
 
 OpCase att(const char* label, int64_t B, int64_t Lq, int64_t Lk, int64_t H, int64_t D, bool causal, bool views,
-           bool lse) {
+           bool lse, DType kv = DType::F32) {
   OpCase c{label, {}, {{"scale", 1.0 / std::sqrt(static_cast<double>(D))}, {"causal", causal ? 1.0 : 0.0},
                        {"want_lse", lse ? 1.0 : 0.0}}, 2e-5, 2e-5};
   c.inputs.push_back({{B, Lq, H, D}, DType::F32, -1, 1, views});
-  c.inputs.push_back({{B, Lk, H, D}, DType::F32, -1, 1, views});
-  c.inputs.push_back({{B, Lk, H, D}, DType::F32, -1, 1, views});
+  c.inputs.push_back({{B, Lk, H, D}, kv, -1, 1, views});
+  c.inputs.push_back({{B, Lk, H, D}, kv, -1, 1, views});
   return c;
 }
 
@@ -28,7 +28,8 @@ void dw_register_ops_attention_ops(dw::OpTable& t) {
   using namespace dw;
   using namespace dw::opdecl;
   t.add({"attention",
-         "q f32 [B, Lq, H, D], k f32 [B, Lk, H, D], v f32 [B, Lk, H, D] (last dim contiguous, other strides free); "
+         "q f32 [B, Lq, H, D], k f32 [B, Lk, H, D], v f32 [B, Lk, H, D] (last dim contiguous, other strides free; "
+         "on the CPU k and v may both be f16); "
          "scale, causal (bottom-right aligned), want_lse → out f32 [B, Lq, H, D], lse f32 [B, H, Lq] (want_lse)",
          [](const Inputs& in, const OpAttrs& at) -> Inputs {
            check_arity("attention", in, 3, 3);
@@ -45,7 +46,9 @@ void dw_register_ops_attention_ops(dw::OpTable& t) {
            cpu::AttentionShape s = contiguous_shape(q, k);
            HostTensor out = HostTensor::zeros(q.shape, DType::F32);
            HostTensor lse = HostTensor::zeros({s.B, s.H, s.Lq}, DType::F32);
-           cpu::attention_reference(q.f32(), k.f32(), v.f32(), s, static_cast<float>(at.number("attention", "scale")),
+           // f16 keys/values (the CPU's half-size KV cache) are exact in f32.
+           const std::vector<float> kf = as_f32(k), vf = as_f32(v);
+           cpu::attention_reference(q.f32(), kf.data(), vf.data(), s, static_cast<float>(at.number("attention", "scale")),
                                     at.flag("attention", "causal"), out.f32(), lse.f32());
            if (at.flag("attention", "want_lse")) return {out, lse};
            return {out};
@@ -57,6 +60,9 @@ void dw_register_ops_attention_ops(dw::OpTable& t) {
                att("cross: 5 queries over 150 keys", 2, 5, 150, 2, 64, false, false, true),
                att("3 new tokens after 9 cached, causal, views", 1, 3, 12, 4, 32, true, true, true),
                att("odd head size 20", 1, 9, 17, 2, 20, false, false, false),
+               att("f16 K/V: a decode step over 1500 cross-attention keys (views)", 2, 1, 1500, 2, 64, false, true, false,
+                   DType::F16),
+               att("f16 K/V: 5 causal queries after 70 cached", 1, 5, 75, 3, 64, true, false, true, DType::F16),
            };
          }});
 }

@@ -214,9 +214,15 @@ export function openDecoderState(
   try {
     for (const layer of ctx.weights.decoder.layers) {
       const w = layer.encoderAttn;
-      crossK.push(tidy(() => keep(linear(x, w.kWeight).reshape([windows, positions, heads, hd]))));
+      const kvDtype = ctx.crossKvDtype ?? ctx.activationDtype;
+      const stored = (t: Tensor): Tensor => (t.dtype === kvDtype ? t : t.cast(kvDtype));
+      crossK.push(
+        tidy(() => keep(stored(linear(x, w.kWeight)).reshape([windows, positions, heads, hd]))),
+      );
       crossV.push(
-        tidy(() => keep(linear(x, w.vWeight, w.vBias).reshape([windows, positions, heads, hd]))),
+        tidy(() =>
+          keep(stored(linear(x, w.vWeight, w.vBias)).reshape([windows, positions, heads, hd])),
+        ),
       );
       selfK.push(Tensor.empty([rows.length, maxLength, heads, hd], cache));
       selfV.push(Tensor.empty([rows.length, maxLength, heads, hd], cache));

@@ -118,6 +118,9 @@ export class WhisperModel {
       config: this.config,
       weights: this.#weights,
       activationDtype: this.activationDtype,
+      // int8 models are approximate already; f16 cross-attention K/V halve what each token reads.
+      crossKvDtype:
+        this.computeType === 'int8' && this.device === 'cpu' ? 'f16' : this.activationDtype,
       device: this.device,
     };
   }

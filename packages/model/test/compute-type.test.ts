@@ -41,6 +41,8 @@ describe('computeType', () => {
       const run = (m: WhisperModel): Float32Array => {
         const enc = m.encode(features(1, 80, 200, 3));
         const state = m.createDecoderState(enc);
+        // An int8 model keeps its cross-attention K/V in f16 (half the bytes per token).
+        expect(state.crossK[0]!.dtype).toBe(m.computeType === 'int8' ? 'f16' : 'f32');
         const out = m.decode(state, [[1, 2, 3, 4]]);
         state.dispose();
         enc.dispose();

@@ -11,6 +11,12 @@ export interface GraphContext {
   readonly weights: WhisperWeights;
   readonly activationDtype: ActivationDtype;
   readonly device: Device;
+  /**
+   * Element type of the cross-attention keys/values a decoder state keeps: the activation dtype,
+   * or f16 on the CPU for int8 models (half the memory and half the bytes every decoded token
+   * reads; the CPU attention converts them a tile at a time). Default: the activation dtype.
+   */
+  readonly crossKvDtype?: 'f32' | 'f16';
 }
 
 /** fc1 → GELU → fc2 (transformers' WhisperEncoderLayer / WhisperDecoderLayer feed-forward). */
