@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { Tensor, type Device, type DType } from '@distil-whisper/kernels';
+import { releasePages, Tensor, type Device, type DType } from '@distil-whisper/kernels';
 
 import { parseWhisperConfig, whisperConfigToJson, type WhisperConfig } from './config';
 import { CheckpointError } from './errors';
@@ -368,6 +368,9 @@ export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {})
       tensors.set(name, t);
       if (options.dtype && t.rank >= 2 && t.dtype !== options.dtype) {
         tensors.set(name, t.cast(options.dtype));
+        // The mapping outlives this view (other tensors share it): drop the pages the cast read,
+        // or a converted checkpoint would stay resident twice.
+        releasePages(t);
         t.dispose();
       }
     }
