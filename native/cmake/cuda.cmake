@@ -142,8 +142,10 @@ if(DW_BUILD_TESTS)
   foreach(src ${DW_CUDA_TEST_SOURCES})
     get_filename_component(name ${src} NAME_WE)
     add_executable(${name} ${src})
+    # src/cpu: check.h reads the CPU's instruction-set level (cpu_features.h) to skip pinned runs.
     target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../tests
-                                               ${CMAKE_CURRENT_LIST_DIR}/../tests/cuda)
+                                               ${CMAKE_CURRENT_LIST_DIR}/../tests/cuda
+                                               ${CMAKE_CURRENT_LIST_DIR}/../src/cpu)
     target_link_libraries(${name} PRIVATE dw_cpu)
     add_dependencies(${name} dw_cuda)
     add_test(NAME ${name} COMMAND ${name})
