@@ -22,11 +22,22 @@ void unmap_host(void*, void* data, size_t bytes) { munmap(data, bytes); }
 constexpr size_t kMapThreshold = size_t{1} << 20;
 
 // Each fresh mapping is faulted in page by page when first written: 4 KiB pages cost one fault
-// each (3 000 for a 12 MB activation, several ms per encoder layer). Mappings of 4 MiB and more
-// are aligned to 2 MiB and asked for transparent huge pages, so they fault in 2 MiB at a time
-// (where THP is set to "madvise" or "always"; elsewhere this changes nothing).
-constexpr size_t kHugeThreshold = size_t{4} << 20;
+// each (3 000 for a 12 MB activation, several ms per encoder layer). Mappings of 8 MiB and more
+// (an encoder's FFN activations: 1500 × 2048 f32 is 12 MB) are aligned to 2 MiB and asked for
+// transparent huge pages, so they fault in 2 MiB at a time (where THP is "madvise" or "always";
+// elsewhere nothing changes). Not below that: every huge-page buffer rounds up to 2 MiB, which
+// made the peak RSS of long runs with many mid-sized buffers wander by tens of MB.
+constexpr size_t kHugeThreshold = size_t{8} << 20;
 constexpr size_t kHugePage = size_t{2} << 20;
+
+// DW_HUGE_PAGES=0 turns this off (exact 4 KiB accounting, e.g. to measure memory growth).
+bool huge_pages_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("DW_HUGE_PAGES");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return enabled;
+}
 
 void* map_huge(size_t bytes) {
   const size_t span = bytes + kHugePage;
@@ -56,7 +67,9 @@ class CpuBackend final : public Backend {
   std::shared_ptr<Buffer> allocate(size_t bytes) override {
     // aligned_alloc needs a size that is a multiple of the alignment; never ask for 0 bytes.
     if (bytes >= kMapThreshold) {
-      void* p = bytes >= kHugeThreshold ? map_huge(bytes) : mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+      void* p = bytes >= kHugeThreshold && huge_pages_enabled()
+                    ? map_huge(bytes)
+                    : mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                                                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (p == MAP_FAILED)
         fail(ErrorCode::OutOfMemory, "cpu: could not allocate " + std::to_string(bytes) + " bytes");
