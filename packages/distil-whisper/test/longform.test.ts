@@ -157,9 +157,13 @@ describe.skipIf(!hasReference('distil-whisper long-form (jfk.wav, tokenizers)'))
         expect(res.windows).toBeGreaterThan(minutes);
         return res.maxRss / 1024;
       };
+      // A single process's peak wanders by up to ±20 MB (GC timing, when a large buffer is freed
+      // relative to the next allocation): the lower of two runs of each length is compared.
+      const lowest = async (minutes: number, mode: string): Promise<number> =>
+        Math.min(await peak(minutes, mode), await peak(minutes, mode));
       for (const mode of ['sequential', 'chunked']) {
-        const short = await peak(2, mode);
-        const longer = await peak(24, mode);
+        const short = await lowest(2, mode);
+        const longer = await lowest(24, mode);
         console.log(
           `${mode}: peak RSS 2 min ${short.toFixed(0)} MB, 24 min ${longer.toFixed(0)} MB`,
         );
