@@ -11,8 +11,10 @@ export interface SpecialMatch {
   readonly id: number;
 }
 
+// Only the syntax characters: under the 'u' flag an escaped '-' (or any other identity escape)
+// outside a character class is a SyntaxError, so a token such as "- " must pass through as is.
 function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
 export class SpecialMatcher {
